@@ -1,0 +1,63 @@
+package b2core
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Outcome classifies how a step or a flow ended. Load tests count outcomes
+// apart because a lockout or a rejected code is often the expected result of
+// a scenario, not a failure of the server.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeSuccess     Outcome = "success"
+	OutcomeLockout     Outcome = "lockout"      // 429 on a sign-in step
+	OutcomeRateLimited Outcome = "rate_limited" // 429 elsewhere (refresh)
+	OutcomeOTPRejected Outcome = "otp_rejected" // a 2FA or email code refused
+	OutcomeRejected    Outcome = "rejected"     // another 4xx (wrong password, bad token)
+	OutcomeFailure     Outcome = "failure"      // 5xx, no answer, wrong shape or workflow
+)
+
+// StepError is the error of a failed step. It never holds a secret: Reason
+// is written by this package, never copied from a request, and the server's
+// message is kept only after secrets are masked.
+type StepError struct {
+	Flow    string
+	Step    string
+	Status  int // 0 when no answer came
+	Outcome Outcome
+	Reason  string
+	// RetryAfter is the server's Retry-After on a 429.
+	RetryAfter time.Duration
+	// Err is the cause, when there is one (a transport or decoding error).
+	Err error
+}
+
+func (e *StepError) Error() string {
+	s := fmt.Sprintf("%s/%s: %s", e.Flow, e.Step, e.Reason)
+	if e.Status != 0 {
+		s = fmt.Sprintf("%s/%s: HTTP %d: %s", e.Flow, e.Step, e.Status, e.Reason)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// OutcomeOf returns the outcome of err: success for nil, the StepError's
+// outcome, or failure for any other error.
+func OutcomeOf(err error) Outcome {
+	if err == nil {
+		return OutcomeSuccess
+	}
+	var se *StepError
+	if errors.As(err, &se) {
+		return se.Outcome
+	}
+	return OutcomeFailure
+}
