@@ -1,0 +1,58 @@
+# authflow: `make run` is the main job against the embedded reference server,
+# `make test` is everything CI runs. See README.md.
+
+GO          ?= go
+K6_VERSION  := v2.2.0
+MODULE      := github.com/authflow/authflow
+OUT         ?= out
+FUZZTIME    ?= 5s
+# Every non-test Go source: bin/k6 and bin/authflow are rebuilt only when one
+# changes, so the minutes-long k6 build happens once per checkout.
+GO_SOURCES  := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './bin/*' -not -path './out/*') go.mod go.sum
+
+export AUTHFLOW_K6 := $(CURDIR)/bin/k6
+export AUTHFLOW_BIN := $(CURDIR)/bin/authflow
+
+.PHONY: all build run test unit fuzz bench lint fmt clean help
+
+all: build
+
+help:
+	@echo "make run    - build, start the reference server, run the main job, print where the results are"
+	@echo "make test   - lint, build, all tests with -race (incl. end-to-end bin/k6 runs), brief fuzzing"
+	@echo "make build  - bin/k6 (k6 $(K6_VERSION) + k6/x/authflow, built by xk6) and bin/authflow"
+	@echo "make bench  - Go benchmarks and k6 comparison runs (figures in README)"
+	@echo "make lint   - gofmt and go vet"
+
+build: bin/k6 bin/authflow
+
+bin/authflow: $(GO_SOURCES)
+	$(GO) build -o $@ ./cmd/authflow
+
+# xk6 builds k6 with our extension; the module proxy lists no versions, so
+# both are pinned (xk6 through the `tool` line of go.mod).
+bin/k6: $(GO_SOURCES)
+	$(GO) tool xk6 build $(K6_VERSION) --with $(MODULE)=. --output $@
+	@./bin/k6 version | grep -q 'k6/x/authflow' || { echo "bin/k6 lacks the authflow extension"; exit 1; }
+
+run: build
+	./scripts/run.sh "$(OUT)"
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+test: lint build unit fuzz
+
+bench: build
+	./scripts/bench.sh
+
+clean:
+	rm -rf bin $(OUT)

@@ -1,0 +1,161 @@
+// Package capacity finds the highest arrival rate a target sustains within
+// an SLA, by running a load test again and again at different rates: first
+// growing the rate geometrically until the SLA breaks, then bisecting between
+// the last rate that held and the first that did not. It is how Keycloak's
+// benchmark reports logins per second, done here for any authflow flow.
+//
+// The package knows nothing of k6: a Probe runs one load test at a rate and
+// returns what it measured. cmd/authflow's `capacity` command supplies a
+// probe that runs bin/k6 on a scenario.
+package capacity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// SLA is what "sustains" means.
+type SLA struct {
+	// P95 is the highest acceptable 95th percentile of the flow's duration.
+	P95 time.Duration
+	// ErrorRate is the highest acceptable share of failed flows (0.01 = 1%).
+	ErrorRate float64
+	// MinAchieved is the lowest acceptable ratio of flows actually started to
+	// flows asked for; an open-model test that drops iterations because the
+	// target is too slow has not sustained the rate even if its few
+	// completed flows were fast. Zero means 0.95.
+	MinAchieved float64
+}
+
+// Measurement is what one run at one rate measured.
+type Measurement struct {
+	Rate      float64       // flows per second asked for
+	Achieved  float64       // flows per second started
+	P95       time.Duration // 95th percentile of the flow duration
+	ErrorRate float64       // failed flows / flows
+	Flows     int64         // flows completed
+}
+
+// Check says whether m meets the SLA, and if not, why.
+func (s SLA) Check(m Measurement) (bool, string) {
+	minAchieved := s.MinAchieved
+	if minAchieved == 0 {
+		minAchieved = 0.95
+	}
+	switch {
+	case m.Flows == 0:
+		return false, "no flow completed"
+	case s.P95 > 0 && m.P95 > s.P95:
+		return false, fmt.Sprintf("p95 %s > %s", m.P95.Round(time.Millisecond), s.P95)
+	case m.ErrorRate > s.ErrorRate:
+		return false, fmt.Sprintf("error rate %.2f%% > %.2f%%", 100*m.ErrorRate, 100*s.ErrorRate)
+	case m.Rate > 0 && m.Achieved/m.Rate < minAchieved:
+		return false, fmt.Sprintf("achieved %.1f/s of %.1f/s asked", m.Achieved, m.Rate)
+	}
+	return true, ""
+}
+
+// Probe runs one load test at rate flows per second.
+type Probe func(ctx context.Context, rate float64) (Measurement, error)
+
+// Search bounds the search.
+type Search struct {
+	Start     float64 // first rate tried (flows/s)
+	Max       float64 // never try above this rate
+	Factor    float64 // growth between rates while the SLA holds; >1
+	Precision float64 // stop bisecting when hi/lo <= 1+Precision
+	MaxRuns   int     // never more runs than this
+	SLA       SLA
+}
+
+// Run is one probe and its verdict.
+type Run struct {
+	Measurement
+	OK     bool
+	Reason string
+}
+
+// Result is the outcome of a search.
+type Result struct {
+	// Capacity is the highest rate that met the SLA; 0 when even Start did not.
+	Capacity float64
+	// Limit is the lowest rate that broke the SLA; 0 when none did up to Max.
+	Limit float64
+	Runs  []Run
+}
+
+// ErrBadSearch reports bounds that cannot describe a search.
+var ErrBadSearch = errors.New("capacity: invalid search bounds")
+
+func (s Search) validate() error {
+	switch {
+	case s.Start <= 0, s.Max < s.Start:
+		return fmt.Errorf("%w: need 0 < start <= max (start %g, max %g)", ErrBadSearch, s.Start, s.Max)
+	case s.Factor <= 1:
+		return fmt.Errorf("%w: factor must be > 1 (got %g)", ErrBadSearch, s.Factor)
+	case s.Precision <= 0:
+		return fmt.Errorf("%w: precision must be > 0 (got %g)", ErrBadSearch, s.Precision)
+	case s.MaxRuns < 1:
+		return fmt.Errorf("%w: max runs must be >= 1 (got %d)", ErrBadSearch, s.MaxRuns)
+	}
+	return nil
+}
+
+// Find runs the search. onRun, if not nil, is told of every run as it ends
+// (for progress output). A probe error stops the search: it means the load
+// test itself could not run, which says nothing of the target.
+func (s Search) Find(ctx context.Context, probe Probe, onRun func(Run)) (Result, error) {
+	if err := s.validate(); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	try := func(rate float64) (bool, error) {
+		m, err := probe(ctx, rate)
+		if err != nil {
+			return false, fmt.Errorf("capacity: run at %.4g/s: %w", rate, err)
+		}
+		m.Rate = rate
+		ok, reason := s.SLA.Check(m)
+		run := Run{Measurement: m, OK: ok, Reason: reason}
+		res.Runs = append(res.Runs, run)
+		if onRun != nil {
+			onRun(run)
+		}
+		return ok, nil
+	}
+
+	// Grow until the SLA breaks or Max is reached.
+	lo, hi := 0.0, 0.0
+	for rate := s.Start; len(res.Runs) < s.MaxRuns; rate = math.Min(rate*s.Factor, s.Max) {
+		ok, err := try(rate)
+		if err != nil {
+			return res, err
+		}
+		if !ok {
+			hi = rate
+			break
+		}
+		lo = rate
+		if rate >= s.Max {
+			break
+		}
+	}
+	// Bisect between the last good and the first bad rate.
+	for hi > 0 && lo > 0 && hi/lo > 1+s.Precision && len(res.Runs) < s.MaxRuns {
+		mid := math.Sqrt(lo * hi) // geometric: rates span orders of magnitude
+		ok, err := try(mid)
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	res.Capacity, res.Limit = lo, hi
+	return res, nil
+}

@@ -1,0 +1,113 @@
+package capacity
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// knee models a target whose p95 stays at 50ms up to a rate and then climbs
+// steeply, and which starts failing flows well past it.
+func knee(at float64) Probe {
+	return func(_ context.Context, rate float64) (Measurement, error) {
+		m := Measurement{Rate: rate, Achieved: rate, Flows: int64(rate * 10), P95: 50 * time.Millisecond}
+		if rate > at {
+			m.P95 = time.Duration(float64(50*time.Millisecond) * (1 + 10*(rate-at)/at))
+		}
+		if rate > 2*at {
+			m.ErrorRate = 0.2
+		}
+		return m, nil
+	}
+}
+
+func TestFind(t *testing.T) {
+	t.Parallel()
+	sla := SLA{P95: 100 * time.Millisecond, ErrorRate: 0.01}
+	tests := []struct {
+		name         string
+		search       Search
+		probe        Probe
+		wantCapacity float64 // within the search precision
+		wantLimit    bool
+	}{
+		{"ok/knee-at-110", Search{Start: 10, Max: 10000, Factor: 2, Precision: 0.05, MaxRuns: 30, SLA: sla}, knee(110), 110 * 1.1, true},
+		{"ok/never-breaks-stops-at-max", Search{Start: 10, Max: 100, Factor: 2, Precision: 0.05, MaxRuns: 30, SLA: sla}, knee(1e9), 100, false},
+		{"ok/start-already-too-fast", Search{Start: 500, Max: 1000, Factor: 2, Precision: 0.05, MaxRuns: 30, SLA: sla}, knee(100), 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := tc.search.Find(context.Background(), tc.probe, nil)
+			require.NoError(t, err)
+			if tc.wantCapacity == 0 {
+				assert.Zero(t, res.Capacity)
+			} else {
+				// the knee's SLA boundary for p95 100ms is at 1.1x the knee
+				assert.InEpsilon(t, tc.wantCapacity, res.Capacity, tc.search.Precision+0.01)
+			}
+			assert.Equal(t, tc.wantLimit, res.Limit > 0)
+			assert.LessOrEqual(t, len(res.Runs), tc.search.MaxRuns)
+			for _, r := range res.Runs {
+				assert.LessOrEqual(t, r.Rate, tc.search.Max)
+				if r.OK {
+					assert.LessOrEqual(t, r.Rate, res.Capacity)
+				}
+			}
+		})
+	}
+}
+
+func TestFindErrors(t *testing.T) {
+	t.Parallel()
+	sla := SLA{P95: time.Second}
+	boom := errors.New("k6 not found")
+	tests := []struct {
+		name   string
+		search Search
+		probe  Probe
+		want   error
+	}{
+		{"err/zero-start", Search{Start: 0, Max: 10, Factor: 2, Precision: 0.1, MaxRuns: 5, SLA: sla}, knee(5), ErrBadSearch},
+		{"err/factor-one", Search{Start: 1, Max: 10, Factor: 1, Precision: 0.1, MaxRuns: 5, SLA: sla}, knee(5), ErrBadSearch},
+		{"err/max-below-start", Search{Start: 10, Max: 1, Factor: 2, Precision: 0.1, MaxRuns: 5, SLA: sla}, knee(5), ErrBadSearch},
+		{"err/no-runs", Search{Start: 1, Max: 10, Factor: 2, Precision: 0.1, MaxRuns: 0, SLA: sla}, knee(5), ErrBadSearch},
+		{"err/probe-fails", Search{Start: 1, Max: 10, Factor: 2, Precision: 0.1, MaxRuns: 5, SLA: sla},
+			func(context.Context, float64) (Measurement, error) { return Measurement{}, boom }, boom},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.search.Find(context.Background(), tc.probe, nil)
+			assert.ErrorIs(t, err, tc.want)
+		})
+	}
+}
+
+func TestSLACheck(t *testing.T) {
+	t.Parallel()
+	sla := SLA{P95: 100 * time.Millisecond, ErrorRate: 0.01}
+	tests := []struct {
+		name string
+		m    Measurement
+		ok   bool
+	}{
+		{"ok/within", Measurement{Rate: 10, Achieved: 10, Flows: 100, P95: 90 * time.Millisecond}, true},
+		{"err/slow", Measurement{Rate: 10, Achieved: 10, Flows: 100, P95: 101 * time.Millisecond}, false},
+		{"err/failing", Measurement{Rate: 10, Achieved: 10, Flows: 100, ErrorRate: 0.02}, false},
+		{"err/dropped-iterations", Measurement{Rate: 10, Achieved: 8, Flows: 80}, false},
+		{"err/nothing-completed", Measurement{Rate: 10}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ok, reason := sla.Check(tc.m)
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.ok, reason == "")
+		})
+	}
+}
