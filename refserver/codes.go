@@ -1,0 +1,113 @@
+package refserver
+
+import (
+	"crypto/subtle"
+	"strings"
+	"time"
+
+	"github.com/authflow/authflow/testhooks"
+)
+
+// Message channels and code purposes. A code is bound to a recipient, a
+// purpose and an owner (the wizard uuid or confirmation token that asked for
+// it); a new code for the same recipient and purpose replaces the old one.
+const (
+	channelEmail = testhooks.ChannelEmail
+	channelSMS   = testhooks.ChannelSMS
+
+	purposeSignIn2FA   = "signin-2fa"   // SMS at sign-in
+	purposeSignInReset = "signin-reset" // email at a reset-required sign-in
+	purposeChallenge   = "challenge"    // email of a 2FA challenge
+	purposeSMSEnable   = "sms-enable"   // SMS of the SMS enable wizard
+	purposeSMSDisable  = "sms-disable"  // SMS of the SMS disable wizard
+)
+
+// sentCode is a 6-digit code waiting to be typed in.
+type sentCode struct {
+	code    string
+	channel string
+	owner   string
+	expires time.Time
+	wrong   int
+}
+
+func codeKey(recipient, purpose string) string {
+	return normalizeRecipient(recipient) + "\x00" + purpose
+}
+
+// normalizeRecipient is the outbox key of an email or a phone number. A
+// phone typed into a URL query unescaped has its '+' turned into a space;
+// it is restored.
+func normalizeRecipient(to string) string {
+	to = strings.TrimSpace(to)
+	if strings.Contains(to, "@") {
+		return strings.ToLower(to)
+	}
+	return "+" + phoneKey(to)
+}
+
+// sendCode makes a fresh code for recipient and purpose, replacing any
+// earlier one, and "sends" it: the outbox keeps the latest message per
+// recipient for the test hook GET /__hooks/messages/latest.
+func (s *Server) sendCode(channel, recipient, purpose, owner string) (sentAt, expires time.Time) {
+	now := s.now()
+	c := &sentCode{code: newCode(), channel: channel, owner: owner, expires: now.Add(s.cfg.CodeTTL)}
+	key := codeKey(recipient, purpose)
+	if channel == channelSMS && s.defects.smsCodeReusable { // defect sms-code-reusable: the live code is sent again
+		s.codes.compute(key, func(old *sentCode, ok bool) (*sentCode, mapOp) {
+			if ok && now.Before(old.expires) {
+				c.code, c.expires = old.code, old.expires
+			}
+			return c, opStore
+		})
+	} else {
+		s.codes.put(key, c)
+	}
+	to := normalizeRecipient(recipient)
+	s.outbox.put(to, testhooks.Message{
+		To:      to,
+		Channel: channel,
+		Code:    c.code,
+		SentAt:  now.UTC().Format(time.RFC3339Nano),
+	})
+	return now, c.expires
+}
+
+// checkCode reports whether code is the live code of recipient, purpose and
+// owner, and uses it up (single use). When countWrong is set, a wrong code
+// counts against it, and after the sign-in policy's attempts the code dies.
+func (s *Server) checkCode(recipient, purpose, owner, code string, countWrong bool) bool {
+	ok := false
+	now := s.now()
+	s.codes.compute(codeKey(recipient, purpose), func(c *sentCode, present bool) (*sentCode, mapOp) {
+		if !present {
+			return nil, opKeep
+		}
+		if !now.Before(c.expires) {
+			return nil, opDelete
+		}
+		if c.owner != owner {
+			return nil, opKeep
+		}
+		if subtle.ConstantTimeCompare([]byte(c.code), []byte(code)) == 1 {
+			ok = true
+			if c.channel == channelSMS && s.defects.smsCodeReusable { // defect sms-code-reusable
+				return nil, opKeep
+			}
+			return nil, opDelete
+		}
+		if countWrong {
+			c.wrong++
+			if c.wrong >= s.policy.Load().SignIn.Attempts {
+				return nil, opDelete
+			}
+		}
+		return nil, opKeep
+	})
+	return ok
+}
+
+// latestMessage is the last message sent to recipient.
+func (s *Server) latestMessage(recipient string) (testhooks.Message, bool) {
+	return s.outbox.get(normalizeRecipient(recipient))
+}
