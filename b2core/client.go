@@ -2,26 +2,12 @@ package b2core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"strings"
 	"time"
 )
-
-// errUnimplemented marks a step still being written. TEMPORARY: replaced by the implementation.
-var errUnimplemented = errors.New("not implemented yet")
-
-// CodeQuery asks a CodeSource for the code last sent to To over Channel
-// ("sms" or "email") at or after Since.
-type CodeQuery struct {
-	To      string
-	Channel string
-	Since   time.Time
-}
-
-// CodeSource yields the SMS and email codes a flow must type in: from the
-// test hooks, an HTTP endpoint, a fixed value or a script callback.
-type CodeSource interface {
-	Code(ctx context.Context, q CodeQuery) (string, error)
-}
 
 // Config configures a Client.
 type Config struct {
@@ -38,11 +24,37 @@ type Config struct {
 }
 
 // Client drives the B2Core client API v2. It is safe for concurrent use; it
-// holds no session: flows take and return a *Session.
-type Client struct{ cfg Config }
+// holds no session: flows take and return a *Session. The only state it
+// keeps is which TOTP time step it last used per secret, so that two flows
+// of the same account within one 30-second step do not replay a code (see
+// NextTOTPCode).
+type Client struct {
+	cfg         Config
+	fingerprint string
+	totp        totpTracker
+}
 
 // New returns a Client.
-func New(cfg Config) *Client { return &Client{cfg: cfg} }
+func New(cfg Config) *Client {
+	fp := cfg.DeviceFingerprint
+	if fp == "" {
+		fp = DeviceFingerprint(cfg.UserAgent)
+	}
+	return &Client{cfg: cfg, fingerprint: fp}
+}
+
+// Config returns the configuration the client was made with.
+func (c *Client) Config() Config { return c.cfg }
+
+// Fingerprint returns the device_fingerprint the client sends.
+func (c *Client) Fingerprint() string { return c.fingerprint }
+
+func (c *Client) now() time.Time {
+	if c.cfg.Now != nil {
+		return c.cfg.Now()
+	}
+	return time.Now()
+}
 
 // Credentials is what a sign-in needs. Method picks the 2FA method when both
 // are enabled ("google", "sms"; empty prefers google). NewPassword is used when
@@ -65,6 +77,25 @@ type Session struct {
 	RefreshExpiresAt time.Time
 }
 
+// SessionFromTokens makes a Session of a token pair. Expiry times that do
+// not parse are left zero.
+func SessionFromTokens(t Tokens) *Session {
+	s := &Session{}
+	s.setTokens(t)
+	return s
+}
+
+func (s *Session) setTokens(t Tokens) {
+	if t.AccessToken != nil {
+		s.AccessToken = t.AccessToken.Token
+		s.AccessExpiresAt, _ = ParseTime(t.AccessToken.ExpiresAt)
+	}
+	if t.RefreshToken != nil {
+		s.RefreshToken = t.RefreshToken.Token
+		s.RefreshExpiresAt, _ = ParseTime(t.RefreshToken.ExpiresAt)
+	}
+}
+
 // HistoryQuery holds the paging, sorting and filters of the history calls.
 // Zero values are left out of the query.
 type HistoryQuery struct {
@@ -79,119 +110,248 @@ type HistoryQuery struct {
 	Provider  string
 }
 
-// ---- single steps ----
+// ---- flow names in the context ----
 
-func (c *Client) SignInWizard(ctx context.Context) (*Wizard[WizardInitData], error) {
-	return nil, errUnimplemented
-}
-func (c *Client) SignIn(ctx context.Context, uuid, email, password string) (*Wizard[SignInData], error) {
-	return nil, errUnimplemented
-}
-func (c *Client) Choose2FA(ctx context.Context, uuid, provider string) (*RawWizard, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) Submit2FACode(ctx context.Context, uuid, provider, code string) (*Wizard[Tokens], error) {
-	return nil, errUnimplemented
-}
-func (c *Client) SignInRestore(ctx context.Context, uuid, code string) (*RawWizard, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) SignInReset(ctx context.Context, uuid, newPassword string) (*Wizard[ResetData], error) {
-	return nil, errUnimplemented
-}
-func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) SignOut(ctx context.Context, accessToken string) error { return errUnimplemented }
-func (c *Client) QRChannel(ctx context.Context) (*QRChannel, error)     { return nil, errUnimplemented }
-func (c *Client) QRAuthorize(ctx context.Context, accessToken, channelID string) (string, error) {
-	return "", errUnimplemented
-}
-func (c *Client) QRSignIn(ctx context.Context, authorizationToken string) (*QRSignInResponse, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) StartChallenge(ctx context.Context, accessToken string) (*ChallengeResponse, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) StartUnauthorizedChallenge(ctx context.Context, email string) (*ChallengeResponse, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) CompleteChallenge(ctx context.Context, accessToken, confirmationToken, code string) (*ChallengeResponse, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) TFAStatus(ctx context.Context, accessToken string) (*List[TFAStatus], error) {
-	return nil, errUnimplemented
-}
-func (c *Client) TFAMethod(ctx context.Context, accessToken, provider string) (*TFAStatus, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) TFAEnableWizard(ctx context.Context, accessToken, provider string) (*Wizard[*EnableWizardData], error) {
-	return nil, errUnimplemented
-}
-func (c *Client) TFADisableWizard(ctx context.Context, accessToken, provider string) (*RawWizard, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) TFAWizard(ctx context.Context, accessToken string, req TFAWizardRequest) (*RawWizard, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) TFAChanges(ctx context.Context, accessToken string, q HistoryQuery) (*List[TFAChange], error) {
-	return nil, errUnimplemented
-}
-func (c *Client) TFAChange(ctx context.Context, accessToken string, id int64) (*TFAChange, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) ChangePassword(ctx context.Context, accessToken, successToken, newPassword string) error {
-	return errUnimplemented
-}
-func (c *Client) RestorePassword(ctx context.Context, successToken, newPassword string) error {
-	return errUnimplemented
-}
-func (c *Client) PasswordChanges(ctx context.Context, accessToken string, q HistoryQuery) (*List[PasswordChange], error) {
-	return nil, errUnimplemented
-}
-func (c *Client) PasswordChange(ctx context.Context, accessToken string, id int64) (*PasswordChange, error) {
-	return nil, errUnimplemented
+type flowKey struct{}
+
+// StepFlow is the flow name of a step called on its own.
+const StepFlow = "step"
+
+// Flow names of the whole flows (Request.Flow, StepError.Flow).
+const (
+	FlowSignIn          = "signin"
+	FlowRefresh         = "refresh"
+	FlowSignOut         = "signout"
+	FlowChallenge       = "challenge"
+	FlowPasswordChange  = "password_change"
+	FlowPasswordRestore = "password_restore"
+	FlowEnableGoogle    = "2fa_enable_google"
+	FlowEnableSMS       = "2fa_enable_sms"
+	FlowDisableTFA      = "2fa_disable"
+	FlowQRSignIn        = "qr_signin"
+)
+
+// WithFlow returns ctx naming the flow its requests belong to.
+func WithFlow(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, flowKey{}, name)
 }
 
-// ---- whole flows ----
-
-func (c *Client) SignInFlow(ctx context.Context, cred Credentials) (*Session, error) {
-	return nil, errUnimplemented
-}
-func (c *Client) RefreshFlow(ctx context.Context, s *Session) error { return errUnimplemented }
-func (c *Client) SignOutFlow(ctx context.Context, s *Session) error { return errUnimplemented }
-
-// ChallengeFlow runs a 2FA challenge to a success token: authorized when s is
-// non-nil, else unauthorized for email.
-func (c *Client) ChallengeFlow(ctx context.Context, s *Session, email string) (string, error) {
-	return "", errUnimplemented
-}
-func (c *Client) ChangePasswordFlow(ctx context.Context, s *Session, email, newPassword string) error {
-	return errUnimplemented
-}
-func (c *Client) RestorePasswordFlow(ctx context.Context, email, newPassword string) error {
-	return errUnimplemented
+// FlowFrom returns the flow named by ctx, or StepFlow ("step") if none.
+func FlowFrom(ctx context.Context) string {
+	if s, ok := ctx.Value(flowKey{}).(string); ok && s != "" {
+		return s
+	}
+	return StepFlow
 }
 
-// EnableGoogleFlow enables Google 2FA and returns the new base32 secret.
-func (c *Client) EnableGoogleFlow(ctx context.Context, s *Session) (string, error) {
-	return "", errUnimplemented
-}
-func (c *Client) EnableSMSFlow(ctx context.Context, s *Session, phone string) error {
-	return errUnimplemented
-}
-
-// DisableTFAFlow disables provider; cred gives the TOTP secret or phone.
-func (c *Client) DisableTFAFlow(ctx context.Context, s *Session, provider string, cred Credentials) error {
-	return errUnimplemented
+// ensureFlow names the flow unless the caller already did (a flow run
+// inside another keeps the outer name).
+func ensureFlow(ctx context.Context, name string) context.Context {
+	if s, ok := ctx.Value(flowKey{}).(string); ok && s != "" {
+		return ctx
+	}
+	return WithFlow(ctx, name)
 }
 
-// QRSignInFlow signs a new session in through a QR channel authorized by
-// the signed-in mobile session.
-func (c *Client) QRSignInFlow(ctx context.Context, mobile *Session) (*Session, error) {
-	return nil, errUnimplemented
+// ---- the shared request and decode helper ----
+
+// Step names that are sign-in attempts: a 429 there is a lockout.
+var lockoutSteps = map[string]bool{"signin": true, "signin_2fa": true, "2fa_google": true, "2fa_sms": true}
+
+// IsLockoutStep reports whether a 429 at step is a sign-in lockout.
+func IsLockoutStep(step string) bool { return lockoutSteps[step] }
+
+// step describes one call of the API below APIPrefix.
+type step struct {
+	name   string // Request.Step
+	method string
+	path   string // below APIPrefix, ids and query included
+	tmpl   string // below APIPrefix, ids as {placeholders}, no query
+	bearer string
+	header http.Header
+	body   any
+	otp    bool // a 4xx means a code was refused
 }
 
-// TOTPCode returns the RFC 6238 code (SHA-1, 6 digits, 30 s) for a base32
-// secret at t.
-func TOTPCode(secret string, t time.Time) (string, error) { return "", errUnimplemented }
+// send builds the Request of s, sends it and classifies the status. On a
+// 2xx it returns the answer; else a *StepError.
+func (c *Client) send(ctx context.Context, s step) (*Request, *Response, error) {
+	req := &Request{
+		Flow:   FlowFrom(ctx),
+		Step:   s.name,
+		Method: s.method,
+		Path:   APIPrefix + s.path,
+		Name:   s.method + " " + APIPrefix + s.tmpl,
+		Header: s.header,
+	}
+	if s.bearer != "" {
+		if req.Header == nil {
+			req.Header = http.Header{}
+		}
+		req.Header.Set("Authorization", "Bearer "+s.bearer)
+	}
+	if s.body != nil {
+		b, err := json.Marshal(s.body)
+		if err != nil {
+			return req, nil, &StepError{Flow: req.Flow, Step: req.Step, Outcome: OutcomeFailure, Reason: "cannot encode request", Err: err}
+		}
+		req.Body = b
+	}
+	resp, err := Send(ctx, c.cfg.Transport, req, SendOptions{OTP: s.otp, Lockout: IsLockoutStep(s.name)})
+	return req, resp, err
+}
+
+// SendOptions says how Send classifies an answer.
+type SendOptions struct {
+	// OTP marks a step whose 4xx means the code it carried was refused.
+	OTP bool
+	// Lockout marks a sign-in step, where a 429 is a lockout.
+	Lockout bool
+	// Secrets are more values to mask in a server message, beyond those
+	// Send finds in the request itself.
+	Secrets []string
+}
+
+// Send sends req through t and classifies the answer: a 2xx is returned as
+// is with a nil error; anything else gives a *StepError (with the Response,
+// when one came, for evidence):
+//   - no answer: OutcomeFailure wrapping the transport's error;
+//   - 429: OutcomeLockout if o.Lockout, else OutcomeRateLimited, with
+//     RetryAfter from the Retry-After header;
+//   - 401 to a request with an Authorization header: OutcomeRejected;
+//   - another 4xx: OutcomeOTPRejected if o.OTP, else OutcomeRejected;
+//   - 5xx and anything else: OutcomeFailure.
+//
+// The server's `message` is added to the reason only if it is short, and
+// only after every value the request carried is masked.
+func Send(ctx context.Context, t Transport, req *Request, o SendOptions) (*Response, error) {
+	if t == nil {
+		return nil, &StepError{Flow: req.Flow, Step: req.Step, Outcome: OutcomeFailure, Reason: "no transport configured"}
+	}
+	resp, err := t.Do(ctx, req)
+	if err != nil {
+		return nil, &StepError{Flow: req.Flow, Step: req.Step, Outcome: OutcomeFailure, Reason: "no answer", Err: err}
+	}
+	if resp == nil {
+		return nil, &StepError{Flow: req.Flow, Step: req.Step, Outcome: OutcomeFailure, Reason: "no answer"}
+	}
+	if resp.Status >= 200 && resp.Status < 300 {
+		return resp, nil
+	}
+	return resp, StatusError(req, resp, o)
+}
+
+// StatusError classifies a non-2xx answer as Send does.
+func StatusError(req *Request, resp *Response, o SendOptions) *StepError {
+	e := &StepError{Flow: req.Flow, Step: req.Step, Status: resp.Status}
+	switch st := resp.Status; {
+	case st == http.StatusTooManyRequests:
+		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if o.Lockout {
+			e.Outcome, e.Reason = OutcomeLockout, "locked out"
+		} else {
+			e.Outcome, e.Reason = OutcomeRateLimited, "rate limited"
+		}
+		if e.RetryAfter > 0 {
+			e.Reason += " (retry after " + e.RetryAfter.String() + ")"
+		}
+	case st == http.StatusUnauthorized && req.Header.Get("Authorization") != "":
+		e.Outcome, e.Reason = OutcomeRejected, "access token refused"
+	case st >= 400 && st < 500:
+		if o.OTP {
+			e.Outcome, e.Reason = OutcomeOTPRejected, "code rejected"
+		} else {
+			e.Outcome, e.Reason = OutcomeRejected, "rejected"
+		}
+	case st >= 500:
+		e.Outcome, e.Reason = OutcomeFailure, "server error"
+	default:
+		e.Outcome, e.Reason = OutcomeFailure, "unexpected status"
+	}
+	if msg := serverMessage(resp.Body, append(requestValues(req), o.Secrets...)); msg != "" {
+		e.Reason += ": " + msg
+	}
+	return e
+}
+
+// ShapeError makes the *StepError (OutcomeFailure) of a 2xx answer that is
+// not what the documents say; err is usually a *DecodeError, whose short
+// reason it takes.
+func ShapeError(req *Request, resp *Response, err error) *StepError {
+	e := &StepError{Flow: req.Flow, Step: req.Step, Status: resp.Status, Outcome: OutcomeFailure}
+	var de *DecodeError
+	if errors.As(err, &de) {
+		e.Reason, e.Err = de.Reason, de.Err
+	} else {
+		e.Reason, e.Err = "unexpected answer", err
+	}
+	return e
+}
+
+// flowError is a flow's own failure between steps (a missing code source,
+// a missing credential), named after the step that could not be run.
+func flowError(ctx context.Context, stepName, reason string, err error) *StepError {
+	return &StepError{Flow: FlowFrom(ctx), Step: stepName, Outcome: OutcomeFailure, Reason: reason, Err: err}
+}
+
+// code asks the configured CodeSource for a code the server sent.
+func (c *Client) code(ctx context.Context, stepName string, q CodeQuery) (string, error) {
+	if c.cfg.Codes == nil {
+		return "", flowError(ctx, stepName, "no code source configured for the "+q.Channel+" code", nil)
+	}
+	if q.To == "" {
+		return "", flowError(ctx, stepName, "no recipient to read the "+q.Channel+" code for", nil)
+	}
+	code, err := c.cfg.Codes.Code(ctx, q)
+	if err != nil {
+		return "", flowError(ctx, stepName, "no "+q.Channel+" code", err)
+	}
+	if code == "" {
+		return "", flowError(ctx, stepName, "empty "+q.Channel+" code", nil)
+	}
+	return code, nil
+}
+
+// codeSince is the time a code search starts from: just before the request
+// that makes the server send it, by the wall clock (the server stamps
+// messages with its own clock, not the TOTP clock of Config.Now).
+func codeSince() time.Time { return time.Now() }
+
+// ParseRetryAfter reads a Retry-After header: delay seconds or an HTTP
+// date (relative to now). Anything else, or a date in the past, is 0.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, ok := parseUint(v); ok {
+		const maxSeconds = int64(1<<63-1) / int64(time.Second)
+		if n > maxSeconds {
+			n = maxSeconds
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d.Round(time.Second)
+		}
+	}
+	return 0
+}
+
+func parseUint(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		if len(s) > 18 && strings.Trim(s, "0123456789") == "" {
+			return 1<<63 - 1, true
+		}
+		return 0, false
+	}
+	var n int64
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(r-'0')
+	}
+	return n, true
+}

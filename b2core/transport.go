@@ -21,7 +21,8 @@ type Request struct {
 	Step string
 	// Method is the HTTP method.
 	Method string
-	// Path is the path and query below the base URL, ids included.
+	// Path is the path and query below the base URL, ids included, or an
+	// absolute http:// or https:// URL, used as is.
 	Path string
 	// Name is a stable template of Method and Path without ids or query
 	// ("POST /api/v2/my/signin/2fa"), for metric tags.
@@ -70,13 +71,29 @@ func NewHTTPTransport(baseURL string, timeout time.Duration) *HTTPTransport {
 	}
 }
 
+// IsAbsoluteURL reports whether path is an absolute http:// or https://
+// URL, which a transport must use as is rather than below its base URL.
+func IsAbsoluteURL(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://")
+}
+
+// URL returns the URL of a Request.Path: an absolute URL as is (the test
+// hooks may live on another base URL), else the path below BaseURL.
+func (t *HTTPTransport) URL(path string) string {
+	if IsAbsoluteURL(path) {
+		return path
+	}
+	return strings.TrimRight(t.BaseURL, "/") + path
+}
+
 // Do implements Transport.
 func (t *HTTPTransport) Do(ctx context.Context, r *Request) (*Response, error) {
 	var body io.Reader
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, t.BaseURL+r.Path, body)
+	req, err := http.NewRequestWithContext(ctx, r.Method, t.URL(r.Path), body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: build request: %w", r.Step, err)
 	}
@@ -90,8 +107,12 @@ func (t *HTTPTransport) Do(ctx context.Context, r *Request) (*Response, error) {
 	if r.Body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	client := t.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
 	start := time.Now()
-	resp, err := t.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ package b2core
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -284,5 +285,20 @@ type ErrorBody struct {
 	Errors  map[string]string `json:"errors"`
 }
 
-// ParseTime parses a timestamp as servers of this API write it.
-func ParseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
+// ParseTime parses a timestamp in any RFC 3339 form: with or without
+// fractional seconds, "Z" or an offset, lower-case "t"/"z", or a space in
+// place of "T" (RFC 3339 section 5.6 allows it).
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil {
+		return t, nil
+	}
+	u := strings.ToUpper(strings.TrimSpace(s))
+	if len(u) > 10 && u[10] == ' ' {
+		u = u[:10] + "T" + u[11:]
+	}
+	if t2, err2 := time.Parse(time.RFC3339Nano, u); err2 == nil {
+		return t2, nil
+	}
+	return time.Time{}, err
+}

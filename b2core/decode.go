@@ -1,0 +1,328 @@
+package b2core
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// DecodeError says why an answer is not what the documents say. Reason is
+// short and written by this package ("missing field token", "expected
+// workflow 2fa_google_auth, got login"); Err, when set, is the decoder's
+// error with every value of the answer left out.
+type DecodeError struct {
+	Reason string
+	Err    error
+}
+
+func (e *DecodeError) Error() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+func shapef(format string, args ...any) *DecodeError {
+	return &DecodeError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// unmarshal decodes JSON, tolerating the documents' trailing commas, and
+// turns decoder errors into a *DecodeError that holds no value of the answer.
+func unmarshal(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return &DecodeError{Reason: "empty body"}
+	}
+	err := json.Unmarshal(b, v)
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		if fixed, ok := dropTrailingCommas(b); ok {
+			if json.Unmarshal(fixed, v) == nil {
+				return nil
+			}
+		}
+	}
+	return jsonError(err)
+}
+
+// jsonError rewrites a decoder error so that it names the place, never the
+// value (a type error quotes numbers, which may be codes).
+func jsonError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return &DecodeError{Reason: "invalid JSON", Err: fmt.Errorf("syntax error at offset %d", syn.Offset)}
+	}
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		got, _, _ := strings.Cut(ute.Value, " ")
+		field := ute.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return &DecodeError{Reason: "wrong shape", Err: fmt.Errorf("field %s: want %s, got %s", field, ute.Type, got)}
+	}
+	if errors.Is(err, errUnexpectedEnd) || strings.Contains(err.Error(), "unexpected end of JSON input") {
+		return &DecodeError{Reason: "invalid JSON", Err: errUnexpectedEnd}
+	}
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return de
+	}
+	return &DecodeError{Reason: "invalid JSON", Err: errors.New("cannot decode")}
+}
+
+var errUnexpectedEnd = errors.New("unexpected end of input")
+
+// dropTrailingCommas removes commas that stand right before a closing } or ]
+// outside strings. It reports whether it changed anything.
+func dropTrailingCommas(b []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(b))
+	inString, escaped, changed := false, false, false
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		if inString {
+			out = append(out, ch)
+			switch {
+			case escaped:
+				escaped = false
+			case ch == '\\':
+				escaped = true
+			case ch == '"':
+				inString = false
+			}
+			continue
+		}
+		if ch == '"' {
+			inString = true
+		}
+		if ch == ',' {
+			j := i + 1
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
+				j++
+			}
+			if j < len(b) && (b[j] == '}' || b[j] == ']') {
+				changed = true
+				continue
+			}
+		}
+		out = append(out, ch)
+	}
+	return out, changed
+}
+
+// isEmptyData reports whether a `data` value carries nothing: absent, null,
+// an empty array or an empty object (the documents use all of them).
+func isEmptyData(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return true
+	}
+	if len(t) >= 2 && (t[0] == '[' && t[len(t)-1] == ']' || t[0] == '{' && t[len(t)-1] == '}') {
+		return len(bytes.TrimSpace(t[1:len(t)-1])) == 0
+	}
+	return false
+}
+
+// wizardFrame tells an absent field from a zero one.
+type wizardFrame struct {
+	Code     *int            `json:"code"`
+	Data     json.RawMessage `json:"data"`
+	Done     *bool           `json:"done"`
+	UUID     *string         `json:"uuid"`
+	Workflow *string         `json:"workflow"`
+}
+
+// DecodeWizard decodes a wizard answer. It requires `workflow` and `uuid`;
+// `code` and `done` may be absent (0 and false). A `data` of null, [] or {}
+// gives the zero D, whatever D is.
+func DecodeWizard[D any](body []byte) (*Wizard[D], error) {
+	var f wizardFrame
+	if err := unmarshal(body, &f); err != nil {
+		return nil, err
+	}
+	if f.Workflow == nil {
+		return nil, shapef("missing field workflow")
+	}
+	if f.UUID == nil {
+		return nil, shapef("missing field uuid")
+	}
+	w := &Wizard[D]{Workflow: *f.Workflow, UUID: *f.UUID}
+	if f.Code != nil {
+		w.Code = *f.Code
+	}
+	if f.Done != nil {
+		w.Done = *f.Done
+	}
+	if raw, ok := any(&w.Data).(*json.RawMessage); ok {
+		*raw = f.Data
+		return w, nil
+	}
+	if !isEmptyData(f.Data) {
+		if err := jsonError(json.Unmarshal(f.Data, &w.Data)); err != nil {
+			if de, ok := err.(*DecodeError); ok {
+				return nil, &DecodeError{Reason: "wrong shape of data", Err: de.Err}
+			}
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// DecodeTokens decodes a token pair (the answer of POST refresh) and
+// requires both tokens.
+func DecodeTokens(body []byte) (*Tokens, error) {
+	var t Tokens
+	if err := unmarshal(body, &t); err != nil {
+		return nil, err
+	}
+	if err := checkTokens(t.AccessToken, t.RefreshToken); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func checkTokens(access, refresh *Token) error {
+	switch {
+	case access == nil:
+		return shapef("missing field accessToken")
+	case access.Token == "":
+		return shapef("missing field accessToken.token")
+	case refresh == nil:
+		return shapef("missing field refreshToken")
+	case refresh.Token == "":
+		return shapef("missing field refreshToken.token")
+	}
+	return nil
+}
+
+// DecodeList decodes a list answer ({"total": n, "data": [...]}). It
+// requires `data` (null is an empty list) and, in every item, the given
+// fields (present and not null).
+func DecodeList[T any](body []byte, required ...string) (*List[T], error) {
+	var f struct {
+		Total *int            `json:"total"`
+		Data  json.RawMessage `json:"data"`
+	}
+	if err := unmarshal(body, &f); err != nil {
+		return nil, err
+	}
+	if f.Data == nil {
+		return nil, shapef("missing field data")
+	}
+	var items []json.RawMessage
+	if err := jsonError(json.Unmarshal(f.Data, &items)); err != nil {
+		return nil, &DecodeError{Reason: "wrong shape of data", Err: errors.Unwrap(err)}
+	}
+	l := &List[T]{Data: make([]T, 0, len(items))}
+	if f.Total != nil {
+		l.Total = *f.Total
+	} else {
+		l.Total = len(items)
+	}
+	for i, it := range items {
+		v, err := DecodeObject[T](it, required...)
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				de = &DecodeError{Reason: "wrong shape", Err: err}
+			}
+			return nil, &DecodeError{Reason: fmt.Sprintf("data[%d]: %s", i, de.Reason), Err: de.Err}
+		}
+		l.Data = append(l.Data, *v)
+	}
+	return l, nil
+}
+
+// DecodeObject decodes a JSON object into T and requires the given fields
+// (present and not null).
+func DecodeObject[T any](body []byte, required ...string) (*T, error) {
+	var m map[string]json.RawMessage
+	if err := unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, shapef("not an object")
+	}
+	for _, k := range required {
+		if v, ok := m[k]; !ok || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			return nil, shapef("missing field %s", k)
+		}
+	}
+	var v T
+	if err := unmarshal(body, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// DecodeChallenge decodes a 2FA challenge answer and requires its token,
+// named `token` or `successToken`; both fields hold it on return.
+func DecodeChallenge(body []byte) (*ChallengeResponse, error) {
+	var c ChallengeResponse
+	if err := unmarshal(body, &c); err != nil {
+		return nil, err
+	}
+	tok := c.SuccessTokenValue()
+	if tok == "" {
+		return nil, shapef("missing field token")
+	}
+	c.Token, c.SuccessToken = tok, tok
+	return &c, nil
+}
+
+// ---- what a step expects of a wizard answer ----
+
+// wizardStage says whether a step's answer is an intermediary one (done
+// false, code 200), a final one (done true, code 202), or either.
+type wizardStage int
+
+const (
+	stageAny wizardStage = iota
+	stageNext
+	stageFinal
+)
+
+// expectWizard checks the workflow (one of want; none means any), done and
+// code of an answer. A code of 0 means absent and is not checked.
+func expectWizard(workflow string, done bool, code int, stage wizardStage, want ...string) error {
+	if len(want) > 0 {
+		ok := false
+		for _, w := range want {
+			ok = ok || workflow == w
+		}
+		if !ok {
+			got := shortText(workflow)
+			if got == "" {
+				got = `""`
+			}
+			return shapef("expected workflow %s, got %s", strings.Join(want, " or "), got)
+		}
+	}
+	switch stage {
+	case stageNext:
+		if done {
+			return shapef("expected done false, got true")
+		}
+		if code != 0 && code != 200 {
+			return shapef("expected code 200, got %d", code)
+		}
+	case stageFinal:
+		if !done {
+			return shapef("expected done true, got false")
+		}
+		if code != 0 && code != 202 {
+			return shapef("expected code 202, got %d", code)
+		}
+	default:
+		if code != 0 && code != 200 && code != 202 {
+			return shapef("expected code 200 or 202, got %d", code)
+		}
+	}
+	return nil
+}

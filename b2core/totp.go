@@ -1,0 +1,150 @@
+package b2core
+
+import (
+	"context"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+	"github.com/pquerna/otp/totp"
+)
+
+// TOTPPeriod is the RFC 6238 time step in seconds (CONTRACT.md).
+const TOTPPeriod = 30
+
+// ErrBadTOTPSecret is the error of a secret that is not base32. Errors
+// wrapping it never hold the secret.
+var ErrBadTOTPSecret = errors.New("TOTP secret is not valid base32")
+
+var totpOpts = totp.ValidateOpts{Period: TOTPPeriod, Skew: 0, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// NormalizeTOTPSecret returns secret as RFC 4648 base32 without padding:
+// spaces and dashes dropped, upper case. It fails with ErrBadTOTPSecret if
+// the result is empty or not base32.
+func NormalizeTOTPSecret(secret string) (string, error) {
+	s := strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\n', '\r', '-', '=':
+			return -1
+		}
+		return r
+	}, strings.ToUpper(secret))
+	if s == "" {
+		return "", fmt.Errorf("%w: empty", ErrBadTOTPSecret)
+	}
+	if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s); err != nil {
+		return "", ErrBadTOTPSecret
+	}
+	return s, nil
+}
+
+// TOTPCode returns the RFC 6238 code (SHA-1, 6 digits, 30 s) for a base32
+// secret at t.
+func TOTPCode(secret string, t time.Time) (string, error) {
+	s, err := NormalizeTOTPSecret(secret)
+	if err != nil {
+		return "", err
+	}
+	if t.Unix() < 0 {
+		return "", errors.New("TOTP time before 1970")
+	}
+	code, err := totp.GenerateCodeCustom(s, t, totpOpts)
+	if err != nil {
+		return "", ErrBadTOTPSecret // the library's error may quote the input
+	}
+	return code, nil
+}
+
+// TOTPCodeAtStep returns the code of time step step (see TOTPStep).
+func TOTPCodeAtStep(secret string, step int64) (string, error) {
+	s, err := NormalizeTOTPSecret(secret)
+	if err != nil {
+		return "", err
+	}
+	if step < 0 {
+		return "", errors.New("negative TOTP step")
+	}
+	code, err := hotp.GenerateCodeCustom(s, uint64(step), hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return "", ErrBadTOTPSecret
+	}
+	return code, nil
+}
+
+// TOTPStep returns the RFC 6238 time step of t: floor(unix seconds / 30).
+func TOTPStep(t time.Time) int64 {
+	u := t.Unix()
+	if u < 0 {
+		return (u - TOTPPeriod + 1) / TOTPPeriod
+	}
+	return u / TOTPPeriod
+}
+
+// totpTracker remembers, per secret, the last time step this client used.
+type totpTracker struct {
+	mu   sync.Mutex
+	last map[string]int64
+}
+
+// maxTracked bounds the tracker; past it, entries too old to matter go.
+const maxTracked = 4096
+
+// reserve returns the step to use for key when the clock is at now, and
+// false if the current and the next step were both used already.
+func (t *totpTracker) reserve(key string, now int64) (int64, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == nil {
+		t.last = map[string]int64{}
+	}
+	step := now
+	if last, ok := t.last[key]; ok && last >= step {
+		step = last + 1
+	}
+	if step > now+1 {
+		return 0, false
+	}
+	if len(t.last) >= maxTracked {
+		for k, v := range t.last {
+			if v < now-1 {
+				delete(t.last, k)
+			}
+		}
+	}
+	t.last[key] = step
+	return step, true
+}
+
+// NextTOTPCode returns a TOTP code for secret that this client has not sent
+// yet, by the clock of Config.Now. Servers refuse a replayed code and accept
+// the previous and the next step (CONTRACT.md), so it uses the current
+// step, or the next one if the current one was used; if both were, it waits
+// for the clock to move on (ctx ends the wait).
+func (c *Client) NextTOTPCode(ctx context.Context, secret string) (string, error) {
+	key, err := NormalizeTOTPSecret(secret)
+	if err != nil {
+		return "", err
+	}
+	for waited := false; ; waited = true {
+		now := c.now()
+		if step, ok := c.totp.reserve(key, TOTPStep(now)); ok {
+			return TOTPCodeAtStep(key, step)
+		}
+		if waited {
+			return "", errors.New("TOTP codes of this secret used up and the clock does not move")
+		}
+		next := time.Unix((TOTPStep(now)+1)*TOTPPeriod, 0)
+		timer := time.NewTimer(next.Sub(now) + 10*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return "", ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
