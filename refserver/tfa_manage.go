@@ -166,8 +166,18 @@ func (s *Server) handleTFAWizard(w http.ResponseWriter, r *http.Request) error {
 		if subtle.ConstantTimeCompare([]byte(req.Key), []byte(wz.key)) != 1 {
 			return fieldErr(http.StatusUnprocessableEntity, "key", "is not the key of this wizard")
 		}
+		// Replay protection belongs to a secret: no code of the new one was
+		// ever accepted, so its check starts afresh (else re-enrolling within
+		// one 30-second step would be refused as a replay). The old secret
+		// is disabled, so its codes work nowhere; while Google is still on
+		// (the enable fails below) its replay state is kept.
 		acct.mu.Lock()
+		last := acct.lastTOTPStep
+		acct.lastTOTPStep = -1
 		verified = s.checkTOTPLocked(acct, wz.key, req.Code)
+		if !verified || acct.googleOn {
+			acct.lastTOTPStep = last
+		}
 		acct.mu.Unlock()
 	case wz.enable: // sms, state phone
 		verified = s.checkCode(wz.phone, purposeSMSEnable, wz.uuid, req.Code, false)

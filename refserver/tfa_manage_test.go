@@ -173,3 +173,52 @@ func TestTFAEnableDisableSMS(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Re-enrolling Google with a new secret in the same 30-second step as the
+// last accepted code is not a replay: the new secret's codes were never
+// accepted. The old secret's used code stays dead.
+func TestTFAReenrolGoogleSameStep(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.client()
+	bearer := bearerHdr(h.login(c, "").AccessToken.Token)
+	enable := func() string {
+		var w b2core.Wizard[b2core.EnableWizardData]
+		h.do("GET", "/api/v2/my/2fa/google/enable/wizard", nil, bearer...).decode(t, &w)
+		r := h.do("POST", "/api/v2/my/2fa/wizard", b2core.TFAWizardRequest{UUID: w.UUID, Action: "code", Code: h.totp(w.Data.Key, 0), Key: w.Data.Key}, bearer...)
+		require.Equal(t, http.StatusAccepted, r.status, "%s", r.body)
+		return w.Data.Key
+	}
+	disable := func(key string, skew int) response {
+		var d b2core.RawWizard
+		h.do("GET", "/api/v2/my/2fa/google/disable/wizard", nil, bearer...).decode(t, &d)
+		return h.do("POST", "/api/v2/my/2fa/wizard", b2core.TFAWizardRequest{UUID: d.UUID, Action: "code", Code: h.totp(key, skew)}, bearer...)
+	}
+	first := enable()
+	// The code just used to enable is a replay; the next step's code is not.
+	disable(first, 0).requireError(t, http.StatusUnprocessableEntity)
+	require.Equal(t, http.StatusAccepted, disable(first, 1).status)
+	// Same step, new secret: accepted.
+	second := enable()
+	require.NotEqual(t, first, second)
+	// The second secret's enable code cannot be replayed either.
+	disable(second, 0).requireError(t, http.StatusUnprocessableEntity)
+}
+
+// A whole second enrol-and-remove cycle fits in the same two steps as the
+// first: each secret has its own replay state.
+func TestTFAReenrolCycleSameStep(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	bearer := bearerHdr(h.login(h.client(), "").AccessToken.Token)
+	for i := range 2 {
+		var w b2core.Wizard[b2core.EnableWizardData]
+		h.do("GET", "/api/v2/my/2fa/google/enable/wizard", nil, bearer...).decode(t, &w)
+		r := h.do("POST", "/api/v2/my/2fa/wizard", b2core.TFAWizardRequest{UUID: w.UUID, Action: "code", Code: h.totp(w.Data.Key, 0), Key: w.Data.Key}, bearer...)
+		require.Equal(t, http.StatusAccepted, r.status, "cycle %d enable: %s", i, r.body)
+		var d b2core.RawWizard
+		h.do("GET", "/api/v2/my/2fa/google/disable/wizard", nil, bearer...).decode(t, &d)
+		r = h.do("POST", "/api/v2/my/2fa/wizard", b2core.TFAWizardRequest{UUID: d.UUID, Action: "code", Code: h.totp(w.Data.Key, 1)}, bearer...)
+		require.Equal(t, http.StatusAccepted, r.status, "cycle %d disable: %s", i, r.body)
+	}
+}
