@@ -1,0 +1,176 @@
+// Package scenarios holds the k6 scenario scripts; this test runs each of
+// them with bin/k6 against the reference server, short, and proves that its
+// thresholds are a real gate: green against the correct server, k6's exit
+// code 99 against a slowed or defective one.
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/authflow/authflow/refserver"
+)
+
+// exitThresholds is k6's exit code when a threshold fails.
+const exitThresholds = 99
+
+type scenario struct {
+	script string
+	env    []string
+	// flows must each have succeeded at least once.
+	flows []string
+	// defect, if set, is the deliberate defect the red run uses instead of
+	// slowing the server down (for a scenario that gates on correctness).
+	defect string
+}
+
+var scenarios = []scenario{
+	{script: "smoke.js", defect: "signout-no-revoke"},
+	{script: "signin_load.js", flows: []string{"signin", "signin_totp"}},
+	{script: "totp.js", flows: []string{"signin_totp"}},
+	{script: "sms.js", flows: []string{"signin_sms"}},
+	{script: "refresh_storm.js", flows: []string{"refresh"}},
+	{script: "password_change.js", flows: []string{"password_change"}, env: []string{"AUTHFLOW_VUS=2"}},
+	{script: "password_restore.js", flows: []string{"password_restore"}, env: []string{"AUTHFLOW_VUS=2"}},
+	{script: "tfa_enrolment.js", flows: []string{"2fa_enable_google", "2fa_enable_sms", "2fa_disable"}, env: []string{"AUTHFLOW_VUS=2"}},
+	{script: "qr.js", flows: []string{"qr_signin"}},
+	{script: "lockout_probe.js", flows: []string{"signin"}},
+	{script: "spike.js", flows: []string{"signin"}, env: []string{"AUTHFLOW_SPIKE=3"}},
+	{script: "soak.js", flows: []string{"signin", "refresh", "signout"}},
+	{script: "mix.js", flows: []string{"signin"}},
+	{script: "capillary.js", flows: []string{"capillary_password_change"}, env: []string{"AUTHFLOW_VUS=2"}},
+}
+
+func k6Binary(t *testing.T) string {
+	t.Helper()
+	k6 := os.Getenv("AUTHFLOW_K6")
+	if k6 == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AUTHFLOW_K6 is not set in CI: make test builds bin/k6 and sets it")
+		}
+		t.Skip("AUTHFLOW_K6 is not set (make test sets it to bin/k6)")
+	}
+	_, err := os.Stat(k6)
+	require.NoError(t, err, "AUTHFLOW_K6")
+	return k6
+}
+
+// target starts a reference server with a user file and returns its URL and
+// the file. delay slows every API call down; defect switches one on.
+func target(t *testing.T, delay time.Duration, defect string) (string, string) {
+	t.Helper()
+	users := filepath.Join(t.TempDir(), "users.json")
+	cfg := refserver.Config{Users: refserver.UsersConfig{Count: 600, File: users}}
+	if defect != "" {
+		cfg.Defects = []string{defect}
+	}
+	srv, err := refserver.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	var h http.Handler = srv
+	if delay > 0 {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/auth/") {
+				time.Sleep(delay)
+			}
+			srv.ServeHTTP(w, r)
+		})
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL, users
+}
+
+type summary struct {
+	Metrics map[string]struct {
+		Values     map[string]float64           `json:"values"`
+		Thresholds map[string]struct{ OK bool } `json:"thresholds"`
+	} `json:"metrics"`
+}
+
+// run runs a scenario and returns k6's exit code, the summary its
+// handleSummary wrote, and k6's output.
+func run(t *testing.T, sc scenario, base, users string) (int, summary, string) {
+	t.Helper()
+	dir := t.TempDir()
+	sumFile := filepath.Join(dir, "summary.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k6Binary(t), "run", "--quiet", "--no-usage-report", sc.script)
+	cmd.Env = append(os.Environ(),
+		"AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS="+users, "AUTHFLOW_OUT="+dir, "AUTHFLOW_SUMMARY="+sumFile,
+		"AUTHFLOW_RATE=4", "AUTHFLOW_DURATION=5s", "AUTHFLOW_MAX_VUS=20")
+	cmd.Env = append(cmd.Env, sc.env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err, out.String())
+	}
+	var s summary
+	b, err := os.ReadFile(sumFile)
+	require.NoError(t, err, "the scenario's handleSummary wrote no summary\n%s", out.String())
+	require.NoError(t, json.Unmarshal(b, &s))
+	return code, s, out.String()
+}
+
+func TestScenarios(t *testing.T) {
+	t.Parallel()
+	k6Binary(t)
+	for _, sc := range scenarios {
+		t.Run("ok/"+sc.script, func(t *testing.T) {
+			t.Parallel()
+			base, users := target(t, 0, "")
+			code, s, out := run(t, sc, base, users)
+			require.Equal(t, 0, code, "k6 exit code\n%s", out)
+			for name, m := range s.Metrics {
+				for src, th := range m.Thresholds {
+					assert.True(t, th.OK, "%s: %s", name, src)
+				}
+			}
+			for _, flow := range sc.flows {
+				m, ok := s.Metrics["authflow_flow_duration{flow:"+flow+"}"]
+				if assert.True(t, ok, "flow %s has a duration threshold\n%s", flow, out) {
+					assert.Positive(t, m.Values["count"]+m.Values["med"], "flow %s ran\n%s", flow, out)
+				}
+			}
+			assert.NotContains(t, out, "panic")
+		})
+		t.Run("err/"+sc.script, func(t *testing.T) {
+			t.Parallel()
+			delay, why := 400*time.Millisecond, "slowed by 400ms a call"
+			if sc.defect != "" {
+				delay, why = 0, "with defect "+sc.defect
+			}
+			base, users := target(t, delay, sc.defect)
+			code, s, out := run(t, sc, base, users)
+			require.Equal(t, exitThresholds, code, "a server %s must fail the thresholds\n%s", why, out)
+			failed := 0
+			for _, m := range s.Metrics {
+				for _, th := range m.Thresholds {
+					if !th.OK {
+						failed++
+					}
+				}
+			}
+			assert.Positive(t, failed, "the summary names the failed thresholds")
+		})
+	}
+}
