@@ -8,5 +8,5 @@ import (
 )
 
 func init() {
-	modules.Register("k6/x/authflow", new(extension.RootModule))
+	modules.Register("k6/x/authflow", extension.New())
 }

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,11 +125,22 @@ func run(t *testing.T, sc scenario, base, users string) (int, summary, string) {
 	} else {
 		require.NoError(t, err, out.String())
 	}
+	lastSummaries.Store(t.Name(), sumFile)
 	var s summary
 	b, err := os.ReadFile(sumFile)
 	require.NoError(t, err, "the scenario's handleSummary wrote no summary\n%s", out.String())
 	require.NoError(t, json.Unmarshal(b, &s))
 	return code, s, out.String()
+}
+
+// lastSummaries remembers, per test, the summary file its last run wrote.
+var lastSummaries sync.Map
+
+func lastSummary(t *testing.T) string {
+	t.Helper()
+	v, ok := lastSummaries.Load(t.Name())
+	require.True(t, ok, "no run in this test")
+	return v.(string)
 }
 
 func TestScenarios(t *testing.T) {
@@ -173,4 +185,18 @@ func TestScenarios(t *testing.T) {
 			assert.Positive(t, failed, "the summary names the failed thresholds")
 		})
 	}
+}
+
+// The summary a scenario writes for reports holds no account secret, though
+// its setup() returned accounts with passwords.
+func TestSummaryHasNoSecrets(t *testing.T) {
+	t.Parallel()
+	base, users := target(t, 0, "")
+	sc := scenario{script: "password_restore.js", env: []string{"AUTHFLOW_VUS=1"}}
+	code, _, out := run(t, sc, base, users)
+	require.Equal(t, 0, code, out)
+	raw, err := os.ReadFile(lastSummary(t))
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), "setup_data")
+	assert.NotContains(t, string(raw), `"password"`)
 }

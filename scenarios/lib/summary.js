@@ -62,8 +62,12 @@ export function textSummary(data, name) {
 export function summaryHandler(name) {
   return function handleSummary(data) {
     const path = config.summaryFile || `${config.out}/${name}.summary.json`;
+    // setup() returns the accounts it made, passwords included: never
+    // write them into a file meant for reports.
+    const safe = Object.assign({}, data);
+    delete safe.setup_data;
     return {
-      [path]: JSON.stringify(data, null, 1),
+      [path]: JSON.stringify(safe, null, 1),
       stdout: textSummary(data, name),
     };
   };
