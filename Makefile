@@ -32,8 +32,9 @@ bin/authflow: $(GO_SOURCES)
 # xk6 builds k6 with our extension; the module proxy lists no versions, so
 # both are pinned (xk6 through the `tool` line of go.mod).
 bin/k6: $(GO_SOURCES)
-	$(GO) tool xk6 build $(K6_VERSION) --with $(MODULE)=. --output $@
-	@./bin/k6 version | grep -q 'k6/x/authflow' || { echo "bin/k6 lacks the authflow extension"; exit 1; }
+	$(GO) tool xk6 build $(K6_VERSION) --with $(MODULE)=. --output $@.new
+	@./$@.new version | grep -q 'k6/x/authflow' || { echo "bin/k6 lacks the authflow extension"; exit 1; }
+	@mv $@.new $@  # a rename works while an old bin/k6 is still running
 
 run: build
 	./scripts/run.sh "$(OUT)"
