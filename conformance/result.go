@@ -57,6 +57,8 @@ type CheckResult struct {
 	Started  time.Time  `json:"started"`
 	Duration float64    `json:"durationMs"`
 	Evidence []Evidence `json:"evidence,omitempty"`
+	// Requests is how many HTTP exchanges the check made.
+	Requests int `json:"requests,omitempty"`
 }
 
 // Summary counts verdicts.
@@ -79,6 +81,21 @@ type Target struct {
 	Profiles []string `json:"profiles"`
 	// Server is the Server header the target answered with, if any.
 	Server string `json:"server,omitempty"`
+	// TLSCertSHA256 is the SHA-256 of the target's TLS leaf certificate
+	// (hex), when the target is https.
+	TLSCertSHA256 string `json:"tlsCertSha256,omitempty"`
+	// Policy is the lockout and refresh policy the checks expected
+	// (after any shortening through the hooks).
+	Policy *RunPolicy `json:"policy,omitempty"`
+}
+
+// RunPolicy is the policy a run's lockout checks expected.
+type RunPolicy struct {
+	SignIn  Limit `json:"signin"`
+	Refresh Limit `json:"refresh"`
+	// Source says where it came from: "config", "hooks" (GET /policy) or
+	// "hooks (shortened)" (PUT /policy for the lockout phase).
+	Source string `json:"source"`
 }
 
 // Report is a whole run: what `authflow conform` writes as JSON and what
@@ -92,4 +109,13 @@ type Report struct {
 	Config   any           `json:"config"`
 	Checks   []CheckResult `json:"checks"`
 	Summary  Summary       `json:"summary"`
+	// Notes are observations about the run as a whole (hooks support,
+	// policy changes and their restoration, clock offset).
+	Notes []string `json:"notes,omitempty"`
+	// SignerKey is the base64 ed25519 public key of the signer, when the
+	// report was signed (informative: verify with a key you trust).
+	SignerKey string `json:"signerKey,omitempty"`
+	// Digest is "sha256:" and the hex SHA-256 of the file as written, with
+	// these 64 hex digits replaced by zeros (see WriteJSON).
+	Digest string `json:"digest,omitempty"`
 }

@@ -52,17 +52,7 @@ func normalizeRecipient(to string) string {
 func (s *Server) sendCode(channel, recipient, purpose, owner string) (sentAt, expires time.Time) {
 	now := s.now()
 	c := &sentCode{code: newCode(), channel: channel, owner: owner, expires: now.Add(s.cfg.CodeTTL)}
-	key := codeKey(recipient, purpose)
-	if channel == channelSMS && s.defects.smsCodeReusable { // defect sms-code-reusable: the live code is sent again
-		s.codes.compute(key, func(old *sentCode, ok bool) (*sentCode, mapOp) {
-			if ok && now.Before(old.expires) {
-				c.code, c.expires = old.code, old.expires
-			}
-			return c, opStore
-		})
-	} else {
-		s.codes.put(key, c)
-	}
+	s.codes.put(codeKey(recipient, purpose), c)
 	to := normalizeRecipient(recipient)
 	s.outbox.put(to, testhooks.Message{
 		To:      to,
@@ -79,7 +69,14 @@ func (s *Server) sendCode(channel, recipient, purpose, owner string) (sentAt, ex
 func (s *Server) checkCode(recipient, purpose, owner, code string, countWrong bool) bool {
 	ok := false
 	now := s.now()
-	s.codes.compute(codeKey(recipient, purpose), func(c *sentCode, present bool) (*sentCode, mapOp) {
+	key := codeKey(recipient, purpose)
+	if s.defects.smsCodeReusable { // defect sms-code-reusable: a used SMS code keeps working until it expires
+		if spent, found := s.spentCodes.get(key); found && now.Before(spent.expires) &&
+			subtle.ConstantTimeCompare([]byte(spent.code), []byte(code)) == 1 {
+			return true
+		}
+	}
+	s.codes.compute(key, func(c *sentCode, present bool) (*sentCode, mapOp) {
 		if !present {
 			return nil, opKeep
 		}
@@ -92,7 +89,7 @@ func (s *Server) checkCode(recipient, purpose, owner, code string, countWrong bo
 		if subtle.ConstantTimeCompare([]byte(c.code), []byte(code)) == 1 {
 			ok = true
 			if c.channel == channelSMS && s.defects.smsCodeReusable { // defect sms-code-reusable
-				return nil, opKeep
+				s.spentCodes.put(key, c)
 			}
 			return nil, opDelete
 		}

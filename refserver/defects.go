@@ -48,7 +48,7 @@ var defectList = []DefectInfo{
 	{Defect500OnMalformedJSON, "a malformed JSON body answers 500 instead of 400"},
 	{DefectNoRetryAfter, "429 answers carry no Retry-After header"},
 	{DefectEnumeration, "an unknown email answers 404 \"client not found\" instead of the wrong-password 401"},
-	{DefectSMSCodeReusable, "an SMS code is not used up, and is sent again (same value) until it expires"},
+	{DefectSMSCodeReusable, "a used SMS code keeps working (for any wizard of that phone and purpose) until it expires"},
 	{DefectCapillaryTokenReusable, "a Capillary MFA token can change the password more than once"},
 	{DefectWizardUUIDReplay, "a finished Sign In Wizard uuid can be used again"},
 	{DefectAccessTokenNoExpiry, "expired access tokens are still accepted"},

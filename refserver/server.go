@@ -69,6 +69,7 @@ type Server struct {
 	signins       *shardMap[string, *signinWizard]
 	tfaWizards    *shardMap[string, *tfaWizard]
 	codes         *shardMap[string, *sentCode]
+	spentCodes    *shardMap[string, *sentCode] // used SMS codes, kept only with defect sms-code-reusable
 	outbox        *shardMap[string, testhooks.Message]
 	confirmations *shardMap[[32]byte, *confirmation]
 	successTokens *shardMap[[32]byte, *successToken]
@@ -109,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 		signins:       newShardMap[string, *signinWizard](hashString),
 		tfaWizards:    newShardMap[string, *tfaWizard](hashString),
 		codes:         newShardMap[string, *sentCode](hashString),
+		spentCodes:    newShardMap[string, *sentCode](hashString),
 		outbox:        newShardMap[string, testhooks.Message](hashString),
 		confirmations: newShardMap[[32]byte, *confirmation](hashDigest),
 		successTokens: newShardMap[[32]byte, *successToken](hashDigest),
@@ -185,6 +187,7 @@ func (s *Server) sweep() {
 	s.signins.sweep(func(_ string, w *signinWizard) bool { return !now.Before(w.expires) })
 	s.tfaWizards.sweep(func(_ string, w *tfaWizard) bool { return !now.Before(w.expires) })
 	s.codes.sweep(func(_ string, c *sentCode) bool { return !now.Before(c.expires) })
+	s.spentCodes.sweep(func(_ string, c *sentCode) bool { return !now.Before(c.expires) })
 	s.outbox.sweep(func(_ string, m testhooks.Message) bool {
 		t, err := time.Parse(time.RFC3339Nano, m.SentAt)
 		return err != nil || now.Sub(t) > s.cfg.CodeTTL+time.Minute

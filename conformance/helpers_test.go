@@ -1,0 +1,58 @@
+package conformance
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/authflow/authflow/refserver"
+)
+
+// skipWithTarget skips the suite's self-tests when go test is pointed at a
+// target (-config): then the target is under test, not the suite.
+func skipWithTarget(t testing.TB) {
+	t.Helper()
+	if *configFlag != "" || os.Getenv("AUTHFLOW_CONFORMANCE_CONFIG") != "" {
+		t.Skip("a target is configured (-config): the suite's self-tests are skipped")
+	}
+}
+
+// startRef starts the reference server in-process with the given defects.
+func startRef(t testing.TB, cfg refserver.Config) *httptest.Server {
+	t.Helper()
+	srv, err := refserver.New(cfg)
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close()
+	})
+	return ts
+}
+
+// refConfig is a suite configuration for an in-process reference server.
+func refConfig(url string) *Config {
+	c := &Config{Target: url, Hooks: url + "/__hooks"}
+	c.ApplyDefaults()
+	c.Parallelism = 16
+	// The self-tests run many suites at once (under -race too): time is
+	// not what they test.
+	c.Timeouts.Check = Duration(10 * time.Minute)
+	c.Timeouts.Request = Duration(time.Minute)
+	c.Policy.ShortBlock = Duration(5 * time.Second)
+	return c
+}
+
+// runAgainst runs the suite with cfg and returns the report.
+func runAgainst(t testing.TB, cfg *Config, opts Options) *Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg, opts)
+	require.NoError(t, err)
+	return rep
+}
