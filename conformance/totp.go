@@ -1,54 +1,41 @@
 package conformance
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/authflow/authflow/b2core"
 )
 
-// The suite computes TOTP codes itself (RFC 6238: HMAC-SHA-1, 6 digits,
-// 30-second steps), independently of the client library the server under
-// test may share, so that a bug common to both cannot hide.
+// TOTP codes come from b2core (github.com/pquerna/otp underneath, tested
+// against the RFC 6238 vectors). The suite builds every request itself, so
+// the only thing it shares with the client library is this arithmetic.
 
 const totpStep = 30 * time.Second
 
-// decodeBase32Secret decodes a TOTP secret as authenticator apps do:
-// case-insensitive, spaces and padding optional.
-func decodeBase32Secret(s string) ([]byte, error) {
-	s = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
-	s = strings.TrimRight(s, "=")
-	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+// decodeBase32Secret validates and normalises a TOTP secret as
+// authenticator apps read it: case-insensitive, spaces and padding optional.
+func decodeBase32Secret(s string) (string, error) {
+	n, err := b2core.NormalizeTOTPSecret(s)
 	if err != nil {
-		return nil, fmt.Errorf("TOTP secret is not base32: %w", err)
+		return "", fmt.Errorf("TOTP secret is not base32: %w", err)
 	}
-	if len(b) == 0 {
-		return nil, fmt.Errorf("TOTP secret is empty")
-	}
-	return b, nil
-}
-
-// hotp is RFC 4226 with 6 digits.
-func hotp(key []byte, counter int64) string {
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(counter))
-	m := hmac.New(sha1.New, key)
-	m.Write(msg[:])
-	sum := m.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	v := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-	return fmt.Sprintf("%06d", v%1_000_000)
+	return n, nil
 }
 
 // totpStepAt is the RFC 6238 time step of t.
-func totpStepAt(t time.Time) int64 { return t.Unix() / int64(totpStep/time.Second) }
+func totpStepAt(t time.Time) int64 { return b2core.TOTPStep(t) }
 
-// totpCode is the code of step for key.
-func totpCode(key []byte, step int64) string { return hotp(key, step) }
+// totpCode is the code of step for a secret already validated by
+// decodeBase32Secret; "" for a negative step, which no server accepts.
+func totpCode(secret string, step int64) string {
+	code, err := b2core.TOTPCodeAtStep(secret, step)
+	if err != nil {
+		return ""
+	}
+	return code
+}
 
 // totpSeq hands out TOTP codes for one account in strictly increasing
 // steps, so that no code is ever sent twice (a server rejects a replayed
@@ -57,8 +44,8 @@ func totpCode(key []byte, step int64) string { return hotp(key, step) }
 // accepts it) and otherwise waits for time to move on.
 type totpSeq struct {
 	mu   sync.Mutex
-	key  []byte
-	last int64 // last step handed out, 0 for none
+	key  string // normalised base32 secret
+	last int64  // last step handed out, 0 for none
 }
 
 func newTOTPSeq(secret string) (*totpSeq, error) {
@@ -95,7 +82,7 @@ func (s *totpSeq) markUsed(step int64) {
 
 // wrongTOTP returns a 6-digit code that is not the code of any step within
 // ±10 of now for key.
-func wrongTOTP(key []byte, now time.Time) string {
+func wrongTOTP(key string, now time.Time) string {
 	cur := totpStepAt(now)
 	near := map[string]bool{}
 	for d := int64(-10); d <= 10; d++ {
