@@ -418,39 +418,12 @@ func (s *Steps) TfaWizard(call sobek.FunctionCall) sobek.Value {
 
 // TfaChanges reads a page of the 2FA history: tfaChanges(session, query) → {total, items}.
 func (s *Steps) TfaChanges(call sobek.FunctionCall) sobek.Value {
-	rt := s.rt()
-	ref := s.session(call.Argument(0), "steps.tfaChanges(session, query)")
-	q, err := historyQuery(rt, call.Argument(1), "steps.tfaChanges query")
-	if err != nil {
-		common.Throw(rt, err)
-	}
-	return s.run(call, 2, profileB2Core, "tfaChanges", func(ctx context.Context) (func(*sobek.Object), error) {
-		l, err := s.c.b2.TFAChanges(ctx, ref.get().AccessToken, q)
-		if err != nil {
-			return nil, err
-		}
-		return func(o *sobek.Object) {
-			_ = o.Set("total", l.Total)
-			_ = o.Set("items", jsonValue(rt, l.Data))
-		}, nil
-	})
+	return historyPage(s, call, "tfaChanges", s.c.b2.TFAChanges)
 }
 
 // TfaChange reads one 2FA history record: tfaChange(session, id) → {item}.
 func (s *Steps) TfaChange(call sobek.FunctionCall) sobek.Value {
-	rt := s.rt()
-	ref := s.session(call.Argument(0), "steps.tfaChange(session, id)")
-	id, err := toInt(call.Argument(1))
-	if err != nil {
-		common.Throw(rt, fmt.Errorf("steps.tfaChange(session, id): id %w", err))
-	}
-	return s.run(call, 2, profileB2Core, "tfaChange", func(ctx context.Context) (func(*sobek.Object), error) {
-		r, err := s.c.b2.TFAChange(ctx, ref.get().AccessToken, id)
-		if err != nil {
-			return nil, err
-		}
-		return func(o *sobek.Object) { _ = o.Set("item", jsonValue(rt, r)) }, nil
-	})
+	return historyRecord(s, call, "tfaChange", s.c.b2.TFAChange)
 }
 
 // ChangePassword changes the password with a success token:
@@ -476,14 +449,27 @@ func (s *Steps) RestorePassword(call sobek.FunctionCall) sobek.Value {
 
 // PasswordChanges reads a page of the password history: passwordChanges(session, query) → {total, items}.
 func (s *Steps) PasswordChanges(call sobek.FunctionCall) sobek.Value {
+	return historyPage(s, call, "passwordChanges", s.c.b2.PasswordChanges)
+}
+
+// PasswordChange reads one password history record: passwordChange(session, id) → {item}.
+func (s *Steps) PasswordChange(call sobek.FunctionCall) sobek.Value {
+	return historyRecord(s, call, "passwordChange", s.c.b2.PasswordChange)
+}
+
+// historyPage runs a history list step, name(session, query) → {total, items};
+// the 2FA and the password history differ only in the call and the record type.
+func historyPage[T any](s *Steps, call sobek.FunctionCall, name string,
+	fetch func(context.Context, string, b2core.HistoryQuery) (*b2core.List[T], error),
+) sobek.Value {
 	rt := s.rt()
-	ref := s.session(call.Argument(0), "steps.passwordChanges(session, query)")
-	q, err := historyQuery(rt, call.Argument(1), "steps.passwordChanges query")
+	ref := s.session(call.Argument(0), "steps."+name+"(session, query)")
+	q, err := historyQuery(rt, call.Argument(1), "steps."+name+" query")
 	if err != nil {
 		common.Throw(rt, err)
 	}
-	return s.run(call, 2, profileB2Core, "passwordChanges", func(ctx context.Context) (func(*sobek.Object), error) {
-		l, err := s.c.b2.PasswordChanges(ctx, ref.get().AccessToken, q)
+	return s.run(call, 2, profileB2Core, name, func(ctx context.Context) (func(*sobek.Object), error) {
+		l, err := fetch(ctx, ref.get().AccessToken, q)
 		if err != nil {
 			return nil, err
 		}
@@ -494,16 +480,18 @@ func (s *Steps) PasswordChanges(call sobek.FunctionCall) sobek.Value {
 	})
 }
 
-// PasswordChange reads one password history record: passwordChange(session, id) → {item}.
-func (s *Steps) PasswordChange(call sobek.FunctionCall) sobek.Value {
+// historyRecord runs a history record step, name(session, id) → {item}.
+func historyRecord[T any](s *Steps, call sobek.FunctionCall, name string,
+	fetch func(context.Context, string, int64) (*T, error),
+) sobek.Value {
 	rt := s.rt()
-	ref := s.session(call.Argument(0), "steps.passwordChange(session, id)")
+	ref := s.session(call.Argument(0), "steps."+name+"(session, id)")
 	id, err := toInt(call.Argument(1))
 	if err != nil {
-		common.Throw(rt, fmt.Errorf("steps.passwordChange(session, id): id %w", err))
+		common.Throw(rt, fmt.Errorf("steps.%s(session, id): id %w", name, err))
 	}
-	return s.run(call, 2, profileB2Core, "passwordChange", func(ctx context.Context) (func(*sobek.Object), error) {
-		r, err := s.c.b2.PasswordChange(ctx, ref.get().AccessToken, id)
+	return s.run(call, 2, profileB2Core, name, func(ctx context.Context) (func(*sobek.Object), error) {
+		r, err := fetch(ctx, ref.get().AccessToken, id)
 		if err != nil {
 			return nil, err
 		}

@@ -263,24 +263,18 @@ func pathID(r *http.Request) (int64, bool) {
 
 // GET 2fa/changes/{id}: another client's id is 404.
 func (s *Server) handleTFAChange(w http.ResponseWriter, r *http.Request) error {
-	sess, err := s.authenticate(r)
-	if err != nil {
-		return err
-	}
-	id, ok := pathID(r)
-	if !ok {
-		return errNoRecord
-	}
-	c, ok := s.history.tfaByID.get(id)
-	if !ok || (c.acct != sess.acct && !s.defects.historyCrossClient) { // defect history-cross-client
-		return errNoRecord
-	}
-	writeJSON(w, http.StatusOK, c.wire())
-	return nil
+	return serveRecord(s, w, r, s.history.tfaByID, func(c *tfaChange) (*account, any) { return c.acct, c.wire() })
 }
 
 // GET password/changes/{id}: another client's id is 404.
 func (s *Server) handlePasswordChangeOne(w http.ResponseWriter, r *http.Request) error {
+	return serveRecord(s, w, r, s.history.pwByID, func(c *pwChange) (*account, any) { return c.acct, c.wire() })
+}
+
+// serveRecord answers one history record by the {id} of the path, to its
+// owner only: to anybody else it does not exist (404, not 403), so ids
+// reveal nothing.
+func serveRecord[R any](s *Server, w http.ResponseWriter, r *http.Request, byID *shardMap[int64, R], view func(R) (*account, any)) error {
 	sess, err := s.authenticate(r)
 	if err != nil {
 		return err
@@ -289,10 +283,14 @@ func (s *Server) handlePasswordChangeOne(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return errNoRecord
 	}
-	c, ok := s.history.pwByID.get(id)
-	if !ok || (c.acct != sess.acct && !s.defects.historyCrossClient) { // defect history-cross-client
+	rec, ok := byID.get(id)
+	if !ok {
 		return errNoRecord
 	}
-	writeJSON(w, http.StatusOK, c.wire())
+	owner, body := view(rec)
+	if owner != sess.acct && !s.defects.historyCrossClient { // defect history-cross-client
+		return errNoRecord
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
