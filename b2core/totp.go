@@ -86,13 +86,14 @@ func TOTPStep(t time.Time) int64 {
 }
 
 // totpTracker remembers, per secret, the last time step this client used.
+// Only the current and the next step matter, so entries older than that are
+// swept once each time the step moves on: amortised O(1) per code, and the
+// map holds no more than the secrets used within the last two steps.
 type totpTracker struct {
-	mu   sync.Mutex
-	last map[string]int64
+	mu      sync.Mutex
+	last    map[string]int64
+	sweptAt int64 // the step of the last sweep
 }
-
-// maxTracked bounds the tracker; past it, entries too old to matter go.
-const maxTracked = 4096
 
 // reserve returns the step to use for key when the clock is at now, and
 // false if the current and the next step were both used already.
@@ -102,19 +103,20 @@ func (t *totpTracker) reserve(key string, now int64) (int64, bool) {
 	if t.last == nil {
 		t.last = map[string]int64{}
 	}
+	if now > t.sweptAt {
+		for k, v := range t.last {
+			if v < now {
+				delete(t.last, k)
+			}
+		}
+		t.sweptAt = now
+	}
 	step := now
 	if last, ok := t.last[key]; ok && last >= step {
 		step = last + 1
 	}
 	if step > now+1 {
 		return 0, false
-	}
-	if len(t.last) >= maxTracked {
-		for k, v := range t.last {
-			if v < now-1 {
-				delete(t.last, k)
-			}
-		}
 	}
 	t.last[key] = step
 	return step, true
