@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `make bench` (after `make build`): the Go benchmarks and the k6
+# comparison, all written to out/bench/ (bench.md gathers every table) and
+# to stdout.
+#
+#   1. the reference server's CPU per sign-in + Google TOTP flow against a
+#      trivial handler (refserver BenchmarkSignInGoogleFlow);
+#   2. the conformance suite's duration (conformance benchmarks, if any);
+#   3. the k6 comparison (bench/k6compare): the same flow by the extension,
+#      by plain k6 JavaScript and by a Go net/http client, client CPU per
+#      flow, flows/s and peak memory, against one `authflow serve`.
+#
+# Environment: OUT (default out), BENCH_FLOWS (-n of the CPU runs, default
+# 5000), BENCH_CPU_REPS (default 5), BENCH_DURATION (throughput runs,
+# default 10s), BENCH_REPS (throughput and memory runs, default 3),
+# BENCH_MEM_VUS (default 1000), BENCH_PROFILE (k6 CPU profile length,
+# default 8s; 0 for none), BENCH_ARGS (more k6compare flags).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out="${OUT:-out}/bench"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+md="$out/bench.md"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\nmake bench: %s\n' "$*" >&2; exit 1; }
+
+[ -x bin/k6 ] && [ -x bin/authflow ] || die "bin/k6 and bin/authflow are missing: run 'make build' first"
+
+{
+  echo "# authflow benchmarks"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), $(nproc) CPUs, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')."
+} >"$md"
+
+# gobench NAME CMD...: runs a Go benchmark command, shows its output and
+# adds it to bench.md with the command line.
+gobench() {
+  local name=$1
+  shift
+  local log="$out/$name.txt"
+  echo "\$ $*"
+  "$@" 2>&1 | tee "$log" || die "$name failed (log $log)"
+  {
+    echo
+    echo "## $name"
+    echo
+    echo "\`$*\`"
+    echo
+    echo '```'
+    grep -E '^(goos|goarch|pkg|cpu|Benchmark|PASS|FAIL|ok|---)' "$log" || cat "$log"
+    echo '```'
+  } >>"$md"
+}
+
+step "1/3 Reference server: CPU per sign-in + Google TOTP flow vs a trivial handler (refserver)"
+gobench "refserver-signin-google-flow" \
+  go test -run='^$' -bench=SignInGoogleFlow -benchtime=5000x ./refserver/
+
+step "2/3 Conformance suite duration (conformance benchmarks)"
+list_rc=0
+list=$(go test -list 'Benchmark' ./conformance/ 2>&1) || list_rc=$?
+if [ "$list_rc" -ne 0 ]; then
+  # Another change may be under way there: say so, and go on.
+  echo "    WARNING: cannot list the benchmarks of ./conformance/ (go test -list failed):"
+  printf '%s\n' "$list" | sed -n '1,15s/^/      /p'
+  printf '\n## conformance-suite\n\n**Not run**: `go test -list Benchmark ./conformance/` failed:\n\n```\n%s\n```\n' \
+    "$(printf '%s\n' "$list" | sed -n '1,15p')" >>"$md"
+elif grep -q '^Benchmark' <<<"$list"; then
+  gobench "conformance-suite" go test -run='^$' -bench=. -benchtime=1x ./conformance/
+else
+  echo "    no benchmark in ./conformance/ yet: skipped"
+  printf '\n## conformance-suite\n\nNo benchmark in ./conformance/: skipped.\n' >>"$md"
+fi
+
+step "3/3 k6 comparison: extension vs plain k6 JS vs Go net/http (bench/k6compare)"
+# shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
+set -- go run ./bench/k6compare --k6 bin/k6 --authflow bin/authflow --out "$out/k6compare" \
+  --n "${BENCH_FLOWS:-5000}" --cpu-reps "${BENCH_CPU_REPS:-5}" --duration "${BENCH_DURATION:-10s}" \
+  --reps "${BENCH_REPS:-3}" --mem-vus "${BENCH_MEM_VUS:-1000}" --profile "${BENCH_PROFILE:-8s}" ${BENCH_ARGS:-}
+echo "\$ $*"
+k6compare_rc=0
+"$@" || k6compare_rc=$?
+if [ -s "$out/k6compare/k6compare.md" ]; then
+  { echo; cat "$out/k6compare/k6compare.md"; } >>"$md"
+fi
+
+step "Done"
+echo "    all tables: $md"
+echo "    k6 comparison details (logs, k6 summaries, users files, scripts, profiles): $out/k6compare/"
+[ "$k6compare_rc" -eq 0 ] || die "the k6 comparison had INVALID runs or failed (exit $k6compare_rc): see $md"
