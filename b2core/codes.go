@@ -85,7 +85,11 @@ func PollCode(ctx context.Context, timeout, interval time.Duration,
 			if !retry && pctx.Err() == nil {
 				return "", err
 			}
-			last = err
+			// A poll cut short by the deadline says less than the answer
+			// before it (a 500, say): keep that one for the message.
+			if pctx.Err() == nil || last == nil {
+				last = err
+			}
 		}
 		if !sleep(pctx, interval) {
 			break
