@@ -32,6 +32,7 @@ bin/authflow: $(GO_SOURCES)
 # xk6 builds k6 with our extension; the module proxy lists no versions, so
 # both are pinned (xk6 through the `tool` line of go.mod).
 bin/k6: $(GO_SOURCES)
+	@mkdir -p bin
 	$(GO) tool xk6 build $(K6_VERSION) --with $(MODULE)=. --output $@.new
 	@./$@.new version | grep -q 'k6/x/authflow' || { echo "bin/k6 lacks the authflow extension"; exit 1; }
 	@mv $@.new $@  # a rename works while an old bin/k6 is still running

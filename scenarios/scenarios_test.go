@@ -200,3 +200,50 @@ func TestSummaryHasNoSecrets(t *testing.T) {
 	assert.NotContains(t, string(raw), "setup_data")
 	assert.NotContains(t, string(raw), `"password"`)
 }
+
+// k6's --out json time series carries the extension's metrics with their
+// tags (what `authflow report` charts over time), and no secret.
+func TestTimeSeriesOutput(t *testing.T) {
+	t.Parallel()
+	base, users := target(t, 0, "")
+	ts := filepath.Join(t.TempDir(), "run.ndjson")
+	sc := scenario{script: "totp.js", env: []string{"K6_OUT=json=" + ts}}
+	code, _, out := run(t, sc, base, users)
+	require.Equal(t, 0, code, out)
+	raw, err := os.ReadFile(ts)
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+		var p struct {
+			Type   string `json:"type"`
+			Metric string `json:"metric"`
+			Data   struct {
+				Tags map[string]string `json:"tags"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(line, &p))
+		if p.Type == "Point" && strings.HasPrefix(p.Metric, "authflow_") {
+			seen[p.Metric+" "+p.Data.Tags["flow"]+" "+p.Data.Tags["step"]] = true
+		}
+	}
+	for _, want := range []string{
+		"authflow_flow_duration signin_totp ",
+		"authflow_flows signin_totp ",
+		"authflow_step_duration signin_totp 2fa_google",
+		"authflow_step_duration signin_totp signin_wizard",
+	} {
+		assert.True(t, seen[want], "%q in the time series; saw %v", want, seen)
+	}
+	// Every user of the file has a password and a TOTP secret; none of them
+	// may appear in the time series.
+	var file []struct{ Password, TOTPSecret string }
+	b, err := os.ReadFile(users)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &file))
+	for _, u := range file {
+		assert.NotContains(t, string(raw), u.Password)
+		if u.TOTPSecret != "" {
+			assert.NotContains(t, string(raw), u.TOTPSecret)
+		}
+	}
+}

@@ -40,7 +40,7 @@ step "Smoke: every flow once (scenarios/smoke.js)"
 
 step "Sign-in load: ${rate} sign-ins/s for ${duration}, open model (scenarios/signin_load.js)"
 AUTHFLOW_RATE="$rate" AUTHFLOW_DURATION="$duration" \
-  ./bin/k6 run --quiet --out json="$out/signin_load.ndjson" scenarios/signin_load.js ||
+  ./bin/k6 run --no-color --out json="$out/signin_load.ndjson" scenarios/signin_load.js ||
   die "the sign-in load scenario failed its thresholds (k6 exit $?)"
 
 step "Conformance suite (bin/authflow conform)"
