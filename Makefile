@@ -5,7 +5,7 @@ GO          ?= go
 K6_VERSION  := v2.2.0
 MODULE      := github.com/authflow/authflow
 OUT         ?= out
-FUZZTIME    ?= 5s
+FUZZTIME    ?= 20000x
 # Every non-test Go source: bin/k6 and bin/authflow are rebuilt only when one
 # changes, so the minutes-long k6 build happens once per checkout.
 GO_SOURCES  := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './bin/*' -not -path './out/*') go.mod go.sum
