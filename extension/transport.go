@@ -150,7 +150,7 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		Req:              &http.Request{Method: req.Method, URL: u.GetURL(), Header: hdr},
 		Timeout:          t.timeout,
 		Throw:            true, // errors come back to us; we report them without the URL
-		ResponseType:     httpext.ResponseTypeText,
+		ResponseType:     httpext.ResponseTypeBinary, // []byte as b2core wants it: no string copy
 		ResponseCallback: expected,
 		Redirects:        null.IntFrom(0), // an API answer is never a redirect to follow: a 3xx is reported as it is
 		TagsAndMeta:      sampleTags(state, t.tags, tagName, req.Name, tagFlow, flow, tagStep, req.Step),
@@ -181,8 +181,8 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		for k, v := range resp.Headers {
 			out.Header.Set(k, v)
 		}
-		if s, ok := resp.Body.(string); ok {
-			out.Body = []byte(s)
+		if b, ok := resp.Body.([]byte); ok {
+			out.Body = b
 		}
 		out.Duration = time.Duration(resp.Timings.Duration * float64(time.Millisecond))
 	}
