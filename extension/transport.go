@@ -149,7 +149,7 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		URL:              &u,
 		Req:              &http.Request{Method: req.Method, URL: u.GetURL(), Header: hdr},
 		Timeout:          t.timeout,
-		Throw:            true, // errors come back to us; we report them without the URL
+		Throw:            true,                       // errors come back to us; we report them without the URL
 		ResponseType:     httpext.ResponseTypeBinary, // []byte as b2core wants it: no string copy
 		ResponseCallback: expected,
 		Redirects:        null.IntFrom(0), // an API answer is never a redirect to follow: a 3xx is reported as it is
