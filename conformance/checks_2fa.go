@@ -183,13 +183,10 @@ func init() {
 			Run: func(t *T) {
 				a := t.newAccount()
 				s := t.login(a)
-				mark := t.markCodes(a.Email)
-				x := t.api("2fa challenge start", http.MethodGet, api+"/2fa/challenge", nil, withBearer(s.access))
-				conf := jstr(x.J(), "token")
+				mark, x, conf := t.startChallenge(a, s)
 				if !t.Expect(x.Is2xx() && conf != "", x, "GET 2fa/challenge: want a 2xx with a confirmation token") {
 					return
 				}
-				t.secret(conf)
 				code := t.awaitCode(mark, "GET 2fa/challenge")
 				w := t.completeChallenge(conf, otherCode(code), s.access)
 				t.wantRejected(w, "POST 2fa/challenge with a wrong code")
@@ -204,13 +201,10 @@ func init() {
 			Refs:   []string{"ASVS 5.0 6.5.1"},
 			Run: func(t *T) {
 				a := t.newAccount()
-				mark := t.markCodes(a.Email)
-				x := t.api("2fa unauthorized challenge start", http.MethodGet, api+"/2fa/unauthorized/challenge?email="+url.QueryEscape(a.Email), nil)
-				conf := jstr(x.J(), "token")
+				mark, x, conf := t.startChallenge(a, nil)
 				if !x.Is2xx() || conf == "" {
 					t.Errorf("setup: GET 2fa/unauthorized/challenge failed: %s", x.StatusText())
 				}
-				t.secret(conf)
 				code := t.awaitCode(mark, "GET 2fa/unauthorized/challenge")
 				y := t.completeChallenge(conf, code, "")
 				if !y.Is2xx() || successTokenOf(y) == "" {

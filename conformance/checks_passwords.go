@@ -108,7 +108,7 @@ func init() {
 			Source: restoreSrc,
 			Run: func(t *T) {
 				a := t.newAccount()
-				st := t.unauthChallenge(a)
+				st := t.challenge(a, nil)
 				pw := newPassword()
 				x := t.restorePassword(st, pw)
 				if !t.Expect(x.Is2xx(), x, "POST password/restore with a fresh success token: want a 2xx") {
@@ -133,7 +133,7 @@ func init() {
 				t.wantRejected(t.changePassword(s.access, st, pw2), "POST password/change with the used success token")
 
 				b := t.newAccount()
-				st2 := t.unauthChallenge(b)
+				st2 := t.challenge(b, nil)
 				pw3, pw4 := newPassword(), newPassword()
 				if x := t.restorePassword(st2, pw3); !x.Is2xx() {
 					t.Errorf("setup: the first restore with the success token failed (%s); see PWD-004", x.StatusText())
@@ -172,7 +172,7 @@ func init() {
 				a.Password = pw1
 				t.spaced()
 				pw2 := newPassword()
-				if x := t.restorePassword(t.unauthChallenge(a), pw2); !x.Is2xx() {
+				if x := t.restorePassword(t.challenge(a, nil), pw2); !x.Is2xx() {
 					t.Errorf("setup: password restore failed (%s)", x.StatusText())
 				}
 				a.Password = pw2

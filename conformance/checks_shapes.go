@@ -229,14 +229,11 @@ func init() {
 			Run: func(t *T) {
 				a := t.newAccount()
 				s := t.login(a)
-				mark := t.markCodes(a.Email)
-				x := t.api("2fa challenge start", http.MethodGet, api+"/2fa/challenge", nil, withBearer(s.access))
+				mark, x, conf := t.startChallenge(a, s)
 				t.shapeOK(x, "GET 2fa/challenge", Schema{f("token", KString), f("expiresAt", KTime)})
-				conf := jstr(x.J(), "token")
 				if conf == "" {
 					t.Errorf("setup: no confirmation token")
 				}
-				t.secret(conf)
 				code := t.awaitCode(mark, "")
 				y := t.completeChallenge(conf, code, s.access)
 				if t.shapeOK(y, "POST 2fa/challenge", Schema{fOpt("token", KString), fOpt("successToken", KString), f("expiresAt", KTime)}) {

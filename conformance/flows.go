@@ -262,36 +262,37 @@ func successTokenOf(x *X) string {
 	return jstr(x.J(), "successToken")
 }
 
-// challenge runs an authorized 2FA challenge to a success token (setup).
-func (t *T) challenge(a *account, s *sess) string {
+// startChallenge starts a 2FA challenge, authorized by s or, when s is nil,
+// unauthorized for a's email. It returns the mark to await the emailed code
+// from, the answer, and the confirmation token (masked in evidence).
+func (t *T) startChallenge(a *account, s *sess) (codeMark, *X, string) {
 	mark := t.markCodes(a.Email)
-	x := t.api("2fa challenge start", http.MethodGet, api+"/2fa/challenge", nil, withBearer(s.access))
+	var x *X
+	if s != nil {
+		x = t.api("2fa challenge start", http.MethodGet, api+"/2fa/challenge", nil, withBearer(s.access))
+	} else {
+		x = t.api("2fa unauthorized challenge start", http.MethodGet, api+"/2fa/unauthorized/challenge?email="+url.QueryEscape(a.Email), nil)
+	}
 	conf := jstr(x.J(), "token")
-	if !x.Is2xx() || conf == "" {
-		t.Errorf("setup: GET 2fa/challenge failed: %s", x.StatusText())
-	}
 	t.secret(conf)
-	code := t.awaitCode(mark, "")
-	y := t.completeChallenge(conf, code, s.access)
-	st := successTokenOf(y)
-	if !y.Is2xx() || st == "" {
-		t.Errorf("setup: POST 2fa/challenge failed: %s", y.StatusText())
-	}
-	t.secret(st)
-	return st
+	return mark, x, conf
 }
 
-// unauthChallenge runs an unauthorized 2FA challenge to a success token.
-func (t *T) unauthChallenge(a *account) string {
-	mark := t.markCodes(a.Email)
-	x := t.api("2fa unauthorized challenge start", http.MethodGet, api+"/2fa/unauthorized/challenge?email="+url.QueryEscape(a.Email), nil)
-	conf := jstr(x.J(), "token")
-	if !x.Is2xx() || conf == "" {
-		t.Errorf("setup: GET 2fa/unauthorized/challenge failed: %s", x.StatusText())
+// challenge runs a 2FA challenge to a success token (setup): authorized by
+// s, or unauthorized for a's email when s is nil.
+func (t *T) challenge(a *account, s *sess) string {
+	mark, x, conf := t.startChallenge(a, s)
+	start, access := "GET 2fa/challenge", ""
+	if s != nil {
+		access = s.access
+	} else {
+		start = "GET 2fa/unauthorized/challenge"
 	}
-	t.secret(conf)
+	if !x.Is2xx() || conf == "" {
+		t.Errorf("setup: %s failed: %s", start, x.StatusText())
+	}
 	code := t.awaitCode(mark, "")
-	y := t.completeChallenge(conf, code, "")
+	y := t.completeChallenge(conf, code, access)
 	st := successTokenOf(y)
 	if !y.Is2xx() || st == "" {
 		t.Errorf("setup: POST 2fa/challenge failed: %s", y.StatusText())
