@@ -317,14 +317,7 @@ func init() {
 				a := t.newAccount()
 				s := t.login(a)
 				t.enableGoogle(a, s)
-				_, x := t.listHistory("/2fa/changes", s, nil)
-				t.shapeOK(x, "GET 2fa/changes", concat(Schema{f("total", KInt), f("data", KArray)}, tfaChange.Prefix("data[]")))
-				id, ok := jint(x.J(), "data[0].id")
-				if !ok {
-					t.FailNow("GET 2fa/changes lists no record after 2FA was enabled")
-				}
-				y := t.api("2fa change", http.MethodGet, api+"/2fa/changes/"+itoa(id), nil, withBearer(s.access))
-				t.shapeOK(y, "GET 2fa/changes/{id}", tfaChange)
+				t.shapeHistory(s, "2fa/changes", "2fa change", tfaChange, "2FA was enabled")
 			},
 		},
 		&Check{
@@ -340,14 +333,7 @@ func init() {
 				}
 				a.Password = pw
 				s = t.login(a) // a server may end the sessions of a changed password
-				_, x := t.listHistory("/password/changes", s, nil)
-				t.shapeOK(x, "GET password/changes", concat(Schema{f("total", KInt), f("data", KArray)}, pwdChange.Prefix("data[]")))
-				id, ok := jint(x.J(), "data[0].id")
-				if !ok {
-					t.FailNow("GET password/changes lists no record after a password change")
-				}
-				y := t.api("password change record", http.MethodGet, api+"/password/changes/"+itoa(id), nil, withBearer(s.access))
-				t.shapeOK(y, "GET password/changes/{id}", pwdChange)
+				t.shapeHistory(s, "password/changes", "password change record", pwdChange, "a password change")
 			},
 		},
 		&Check{
@@ -394,3 +380,17 @@ func init() {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// shapeHistory checks a history list (GET path) and its first record
+// (GET path/{id}) against the record schema rec; after says what should have
+// made a record, for the message when there is none.
+func (t *T) shapeHistory(s *sess, path, step string, rec Schema, after string) {
+	_, x := t.listHistory("/"+path, s, nil)
+	t.shapeOK(x, "GET "+path, concat(Schema{f("total", KInt), f("data", KArray)}, rec.Prefix("data[]")))
+	id, ok := jint(x.J(), "data[0].id")
+	if !ok {
+		t.FailNow("GET %s lists no record after %s", path, after)
+	}
+	y := t.api(step, http.MethodGet, api+"/"+path+"/"+itoa(id), nil, withBearer(s.access))
+	t.shapeOK(y, "GET "+path+"/{id}", rec)
+}
