@@ -36,12 +36,13 @@ let pool = null;
 
 export function setup() {
   if (fileUsers) return {};
-  const n = (kind, s) => Math.ceil(config.rate * s * 10) + 5;
+  // Enough users for ten seconds of each flow's share of the rate.
+  const n = (s) => Math.ceil(config.rate * s * 10) + 5;
   return {
     users: []
-      .concat(hooks.createClients(n('none', share('signin') + share('challenge')) + poolSize, { twoFactor: [] }))
+      .concat(hooks.createClients(n(share('signin') + share('challenge')) + poolSize, { twoFactor: [] }))
       .concat(hooks.createClients(totpUsersFor(config.rate * share('signin_totp')), { twoFactor: ['google'] }))
-      .concat(hooks.createClients(n('sms', share('signin_sms')), { twoFactor: ['sms'] })),
+      .concat(hooks.createClients(n(share('signin_sms')), { twoFactor: ['sms'] })),
   };
 }
 

@@ -55,13 +55,6 @@ export function picker(kind, data, opts) {
   return pickers[key];
 }
 
-// setupUsers makes n accounts of one 2FA kind through the hooks unless a
-// user file is given; scenarios return it from setup().
-export function setupUsers(n, twoFactor) {
-  if (fileUsers) return { users: null };
-  return { users: hooks.createClients(n, { twoFactor: twoFactor || [] }) };
-}
-
 // ownAccount returns the account of this VU from setup data made with
 // setupAccounts: flows that change a password or 2FA settings need an
 // account no other VU touches.
