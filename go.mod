@@ -3,6 +3,7 @@ module github.com/authflow/authflow
 go 1.26.8
 
 require (
+	github.com/go-json-experiment/json v0.0.0-20250211171154-1ae217ad3535
 	github.com/grafana/sobek v0.0.0-20260727154728-7781506a890f
 	github.com/pquerna/otp v1.5.0
 	github.com/sirupsen/logrus v1.9.3

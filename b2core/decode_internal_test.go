@@ -1,0 +1,109 @@
+package b2core
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// onePassStdlib is decodeWizardOnePass as it was with encoding/json: the
+// reference the faster decoder must agree with.
+func onePassStdlib[D any](body []byte) (*Wizard[D], bool) {
+	var f typedFrame[D]
+	if json.Unmarshal(body, &f) != nil || f.Workflow == nil || f.UUID == nil {
+		return nil, false
+	}
+	w := &Wizard[D]{Workflow: *f.Workflow, UUID: *f.UUID}
+	if f.Code != nil {
+		w.Code = *f.Code
+	}
+	if f.Done != nil {
+		w.Done = *f.Done
+	}
+	if f.Data != nil {
+		w.Data = *f.Data
+	}
+	return w, true
+}
+
+// unmarshalStdlib is unmarshal as it was with encoding/json alone.
+func unmarshalStdlib(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return &DecodeError{Reason: "empty body"}
+	}
+	err := json.Unmarshal(b, v)
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		if fixed, ok := dropTrailingCommas(b); ok {
+			if json.Unmarshal(fixed, v) == nil {
+				return nil
+			}
+		}
+	}
+	return jsonError(err)
+}
+
+// agreeUnmarshal fails t unless unmarshal and encoding/json decode body to
+// the same value with the same error.
+func agreeUnmarshal[T any](t *testing.T, body []byte) {
+	t.Helper()
+	var got, want T
+	gotErr, wantErr := unmarshal(body, &got), unmarshalStdlib(body, &want)
+	require.Equal(t, wantErr, gotErr)
+	require.Equal(t, want, got)
+}
+
+// agreeOnePass fails t unless the fast path and encoding/json decode body
+// the same way: both refuse it, or both give the same wizard.
+func agreeOnePass[D any](t *testing.T, body []byte) {
+	t.Helper()
+	got, gotOK := decodeWizardOnePass[D](body)
+	want, wantOK := onePassStdlib[D](body)
+	require.Equal(t, wantOK, gotOK, "accepted by encoding/json: %v, by the fast path: %v", wantOK, gotOK)
+	require.Equal(t, want, got)
+}
+
+// FuzzFastDecodeAgrees holds the fast decoders (go-json-experiment's v1
+// package) to encoding/json's answers: the one-pass wizard decoder for each
+// data type of the flows a load test runs most, and unmarshal for each kind
+// of value this package decodes with it.
+func FuzzFastDecodeAgrees(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "examples", "*.json"))
+	require.NoError(f, err)
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{"code":200,"data":{"ACCESSTOKEN":{"token":"a"}},"done":false,"uuid":"u","workflow":"w"}`,
+		`{"code":200,"data":{"accessToken":{"token":"a"}},"data":{"refreshToken":{"token":"r"}},"uuid":"u","workflow":"w"}`,
+		`{"code":"200","data":null,"uuid":"u","workflow":"w"}`,
+		`{"code":2.5,"data":[],"uuid":"u","workflow":"w"}`,
+		`{"data":{"tfaProviders":null,"recaptcha":{"enabled":true}},"uuid":"\ud800","workflow":"w"}`,
+		"{\"uuid\":\"\xff\",\"workflow\":\"w\"}",
+		`{"uuid":"u","workflow":"w","done":null,"code":null}`,
+		`{"uuid":"u","workflow":"w","data":null}`,
+		`{"accessToken":{"token":"a"},"refreshToken":{"token":"r"},}`,
+		`{"token":"t","successToken":"s","a":1,"a":2}`,
+		`  `, `{"code":1}x`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		agreeOnePass[SignInData](t, b)
+		agreeOnePass[Tokens](t, b)
+		agreeOnePass[WizardInitData](t, b)
+		agreeOnePass[ResetData](t, b)
+		agreeUnmarshal[wizardFrame](t, b)
+		agreeUnmarshal[Tokens](t, b)
+		agreeUnmarshal[ChallengeResponse](t, b)
+		agreeUnmarshal[map[string]json.RawMessage](t, b)
+		agreeUnmarshal[QRSignInResponse](t, b)
+	})
+}
