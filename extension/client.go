@@ -229,9 +229,12 @@ func (c *Client) requireProfile(p, method string) {
 // called on its own), and classifies how it ended. Its samples wait in the
 // recorder for finishFlow or finishStep.
 func (c *Client) exec(flow string, ci *callInfo, fn func(ctx context.Context) error) (*callResult, *recorder) {
-	rec := &recorder{}
 	if ci == nil {
 		ci = &callInfo{}
+	}
+	rec := &recorder{flow: flow}
+	if ci.tagFlow != "" {
+		rec.flow = ci.tagFlow
 	}
 	ci.rec = rec
 	ctx := withCall(c.mi.vu.Context(), ci)
@@ -304,16 +307,29 @@ func (c *Client) finishFlow(res *callResult, rec *recorder) {
 	push(ctx, state, s)
 }
 
+// flowNaming names a flow from how it went (the sign-in's 2FA path).
+type flowNaming struct {
+	// predicted is the flow tag its requests carry while it runs: when the
+	// flow goes as predicted, its samples need no retagging at its end.
+	predicted string
+	// final is the flow's name once it has run.
+	final func(*callResult, *recorder) string
+}
+
 // runFlow runs a whole flow and honours onLockout 'wait': after a lockout or
 // a rate limit with a Retry-After no longer than maxLockoutWait, it sleeps
 // that long and runs the flow once more. name, if set, names the flow from
-// how it went (the sign-in's 2FA path).
-func (c *Client) runFlow(flow string, fn func(ctx context.Context) error, name func(*callResult, *recorder) string) *callResult {
+// how it went; without it the flow is named flow.
+func (c *Client) runFlow(flow string, fn func(ctx context.Context) error, name *flowNaming) *callResult {
 	var waited time.Duration
 	for attempt := 1; ; attempt++ {
-		res, rec := c.exec(flow, nil, fn)
+		var ci *callInfo
 		if name != nil {
-			res.flow = name(res, rec)
+			ci = &callInfo{tagFlow: name.predicted}
+		}
+		res, rec := c.exec(flow, ci, fn)
+		if name != nil {
+			res.flow = name.final(res, rec)
 		}
 		c.finishFlow(res, rec)
 		res.attempts, res.waited = attempt, waited
@@ -362,16 +378,7 @@ func (c *Client) resultObject(res *callResult, extra func(o *sobek.Object)) sobe
 	_ = o.Set("reason", res.reason)
 	_ = o.Set("durationMs", ms(res.duration))
 	_ = o.Set("retryAfter", res.retryAfter.Seconds())
-	steps := make([]any, len(res.steps))
-	for i, s := range res.steps {
-		so := rt.NewObject()
-		_ = so.Set("step", s.Step)
-		_ = so.Set("name", s.Name)
-		_ = so.Set("status", s.Status)
-		_ = so.Set("durationMs", ms(s.Duration))
-		steps[i] = so
-	}
-	_ = o.Set("steps", rt.NewArray(steps...))
+	_ = o.Set("steps", rt.NewDynamicArray(&stepsArray{rt: rt, steps: res.steps}))
 	if res.attempts > 1 || res.waited > 0 {
 		_ = o.Set("attempts", res.attempts)
 		_ = o.Set("waitedMs", ms(res.waited))
@@ -384,6 +391,50 @@ func (c *Client) resultObject(res *callResult, extra func(o *sobek.Object)) sobe
 	}
 	return o
 }
+
+// stepsArray is a result's steps. Most scripts never read them, so each
+// step becomes an object only when read, and stays that object (so that
+// r.steps[0] === r.steps[0], and a script's change to it holds). It is an
+// array to the script: Array.isArray, length, map and JSON.stringify work.
+type stepsArray struct {
+	rt    *sobek.Runtime
+	steps []stepRecord
+	vals  []sobek.Value
+}
+
+var _ sobek.DynamicArray = (*stepsArray)(nil)
+
+func (a *stepsArray) Len() int { return len(a.steps) }
+
+func (a *stepsArray) Get(i int) sobek.Value {
+	if i < 0 || i >= len(a.steps) {
+		return nil
+	}
+	if a.vals == nil {
+		a.vals = make([]sobek.Value, len(a.steps))
+	}
+	if a.vals[i] == nil {
+		s, o := a.steps[i], a.rt.NewObject()
+		_ = o.Set("step", s.Step)
+		_ = o.Set("name", s.Name)
+		_ = o.Set("status", s.Status)
+		_ = o.Set("durationMs", ms(s.Duration))
+		a.vals[i] = o
+	}
+	return a.vals[i]
+}
+
+// Set replaces a step; the array's length is fixed.
+func (a *stepsArray) Set(i int, v sobek.Value) bool {
+	if i < 0 || i >= len(a.steps) {
+		return false
+	}
+	a.Get(i)
+	a.vals[i] = v
+	return true
+}
+
+func (a *stepsArray) SetLen(n int) bool { return n == len(a.steps) }
 
 // hidden sets a non-enumerable property: readable, never serialized.
 func hidden(rt *sobek.Runtime, o *sobek.Object, name string, v any) {
@@ -493,7 +544,10 @@ func (c *Client) signInUser(u User, so signInOptions) (*callResult, *sessionRef)
 		s, err := c.b2.SignInFlow(ctx, credentials(u, so))
 		sess = s
 		return err
-	}, func(res *callResult, rec *recorder) string { return signInFlowName(res, rec, u, so) })
+	}, &flowNaming{
+		predicted: predictedSignIn(u, so),
+		final:     func(res *callResult, rec *recorder) string { return signInFlowName(res, rec, u, so) },
+	})
 	if !res.ok() || sess == nil {
 		return res, nil
 	}

@@ -188,7 +188,7 @@ func (t *rawTransport) Do(ctx context.Context, r *b2core.Request) (*b2core.Respo
 		req.Header.Set("User-Agent", ua)
 	}
 	hc := &http.Client{
-		Transport:     limitedTransport{state.Transport},
+		Transport:     &limitedTransport{rt: state.Transport},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	start := time.Now()

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grafana/sobek"
@@ -48,13 +49,11 @@ func decodeStruct(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path stri
 	if !ok || isArray(obj) || isFunction(obj) {
 		return fmt.Errorf("%s must be an object, not %s", path, describe(v))
 	}
-	fields := map[string][]int{}
-	var names []string
-	collectFields(dst.Type(), nil, fields, &names)
+	sf := structFieldsOf(dst.Type())
 	for _, key := range obj.Keys() {
-		idx, known := fields[key]
+		idx, known := sf.index[key]
 		if !known {
-			return fmt.Errorf("%s: unknown option %q (known options: %s)", path, key, strings.Join(names, ", "))
+			return fmt.Errorf("%s: unknown option %q (known options: %s)", path, key, strings.Join(sf.names, ", "))
 		}
 		fv := obj.Get(key)
 		if common.IsNullish(fv) {
@@ -65,6 +64,26 @@ func decodeStruct(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path stri
 		}
 	}
 	return nil
+}
+
+// structFields are the js names of a struct type's fields.
+type structFields struct {
+	index map[string][]int // js name -> index path
+	names []string         // in declaration order, for error messages
+}
+
+// fieldCache holds the structFields of each options type: options are
+// decoded on every call of a flow, their types never change.
+var fieldCache sync.Map // reflect.Type -> *structFields
+
+func structFieldsOf(t reflect.Type) *structFields {
+	if sf, ok := fieldCache.Load(t); ok {
+		return sf.(*structFields) //nolint:forcetypeassert // the cache only holds *structFields
+	}
+	sf := &structFields{index: map[string][]int{}}
+	collectFields(t, nil, sf.index, &sf.names)
+	actual, _ := fieldCache.LoadOrStore(t, sf)
+	return actual.(*structFields) //nolint:forcetypeassert // the cache only holds *structFields
 }
 
 // collectFields maps the js names of t's fields, those of embedded structs
@@ -97,6 +116,9 @@ func jsName(f reflect.StructField) string {
 
 //nolint:gocyclo,cyclop // one case per supported type
 func decodeValue(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path string) error {
+	if v == nil {
+		v = sobek.Undefined() // an array's hole
+	}
 	if dst.Type() == valueType {
 		dst.Set(reflect.ValueOf(v))
 		return nil
@@ -228,7 +250,7 @@ func msDuration(ms float64) (time.Duration, error) {
 }
 
 func toInt(v sobek.Value) (int64, error) {
-	switch x := v.Export().(type) {
+	switch x := exportOf(v).(type) {
 	case int64:
 		return x, nil
 	case float64:
@@ -242,7 +264,7 @@ func toInt(v sobek.Value) (int64, error) {
 }
 
 func toFloat(v sobek.Value) (float64, bool) {
-	switch x := v.Export().(type) {
+	switch x := exportOf(v).(type) {
 	case int64:
 		return float64(x), true
 	case float64:
@@ -250,6 +272,15 @@ func toFloat(v sobek.Value) (float64, bool) {
 	default:
 		return 0, false
 	}
+}
+
+// exportOf is v.Export() that also takes the nil an object's Get gives for
+// an absent property (or an array's hole).
+func exportOf(v sobek.Value) any {
+	if v == nil {
+		return nil
+	}
+	return v.Export()
 }
 
 func isArray(obj *sobek.Object) bool { return obj.ClassName() == "Array" }

@@ -511,7 +511,7 @@ func (p *UserPicker) Release(call sobek.FunctionCall) sobek.Value {
 	if !ok {
 		common.Throw(rt, errors.New("release(user, result): user must be the object next() returned"))
 	}
-	email, _ := obj.Get("email").Export().(string)
+	email, _ := exportOf(obj.Get("email")).(string)
 	var id int64
 	if v := obj.Get(leaseKey); !common.IsNullish(v) {
 		id = v.ToInteger()
@@ -552,7 +552,7 @@ func outcomeArg(v, retry sobek.Value) (b2core.Outcome, time.Duration, error) {
 	if !ok {
 		return "", 0, errors.New("the second argument must be a result object or an outcome string, not " + describe(v))
 	}
-	s, _ := obj.Get("outcome").Export().(string)
+	s, _ := exportOf(obj.Get("outcome")).(string)
 	if err := oneOf("result.outcome", s, allOutcomes...); err != nil {
 		return "", 0, err
 	}

@@ -155,6 +155,46 @@ func TestFlowsAgainstRefServer(t *testing.T) {
 	assertNoSecrets(t, samples, v.logs.AllEntries(), "N3w-pass-word!", "Ch4nged-pass!", "R3stored-pass!", "C4pillary-pass!")
 }
 
+// TestResultSteps reads a result's steps the ways a script does: they are
+// made lazily, and must still behave as a plain array of plain objects.
+func TestResultSteps(t *testing.T) {
+	t.Parallel()
+	srv := refServer(t, refserver.Config{})
+	v := newTestVU(t, nil)
+	v.run(fmt.Sprintf(`var base = %q;
+		var hooks = new authflow.Hooks(base + '/__hooks');
+		var c = new authflow.Client({ baseURL: base });`, srv.URL))
+	v.toVU()
+	out := v.obj(`
+		var r = c.signIn(hooks.createClient({ twoFactor: ['google'] }), { method: 'google' });
+		var o = { ok: r.ok, isArray: Array.isArray(r.steps), length: r.steps.length };
+		o.names = r.steps.map(function (s) { return s.name; });
+		o.statuses = r.steps.map(function (s) { return s.status; });
+		o.timed = r.steps.every(function (s) { return s.durationMs > 0; });
+		o.same = r.steps[0] === r.steps[0];
+		r.steps[1].note = 'kept';
+		o.kept = r.steps[1].note;
+		o.outOfRange = r.steps[4] === undefined;
+		o.json = JSON.parse(JSON.stringify(r)).steps;
+		o.spread = [].concat(r.steps).length;
+		return o;`)
+	require.Equal(t, true, out["ok"], out)
+	assert.Equal(t, true, out["isArray"])
+	assert.EqualValues(t, 4, out["length"])
+	assert.Equal(t, []any{"GET /api/v2/my/signin/wizard", "POST /api/v2/my/signin",
+		"POST /api/v2/my/signin/2fa", "POST /api/v2/my/2fa/google"}, out["names"])
+	assert.Equal(t, []any{int64(200), int64(200), int64(200), int64(202)}, out["statuses"]) // 202: the final step
+	assert.Equal(t, true, out["timed"])
+	assert.Equal(t, true, out["same"])
+	assert.Equal(t, "kept", out["kept"])
+	assert.Equal(t, true, out["outOfRange"])
+	assert.EqualValues(t, 4, out["spread"])
+	json := out["json"].([]any)
+	require.Len(t, json, 4)
+	assert.Equal(t, "signin_wizard", json[0].(map[string]any)["step"])
+	assert.Equal(t, "kept", json[1].(map[string]any)["note"])
+}
+
 func TestLockoutAndSteps(t *testing.T) {
 	t.Parallel()
 	srv := refServer(t, refserver.Config{Policy: testhooks.Policy{

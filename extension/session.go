@@ -113,14 +113,19 @@ func sessionArg(rt *sobek.Runtime, v sobek.Value) (*sessionRef, error) {
 		return nil, errors.New("session must be a session object (from signIn) or {accessToken, refreshToken}, not " + describe(v))
 	}
 	var s b2core.Session
-	str := func(k string) string {
-		if x, ok := obj.Get(k).Export().(string); ok {
-			return x
+	// obj.Get gives nil for an absent property.
+	export := func(k string) any {
+		if x := obj.Get(k); x != nil {
+			return x.Export()
 		}
-		return ""
+		return nil
+	}
+	str := func(k string) string {
+		x, _ := export(k).(string)
+		return x
 	}
 	s.AccessToken, s.RefreshToken = str("accessToken"), str("refreshToken")
-	if n, ok := obj.Get("clientId").Export().(int64); ok {
+	if n, ok := export("clientId").(int64); ok {
 		s.ClientID = n
 	}
 	if s.AccessToken == "" && s.RefreshToken == "" {

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"sync"
 	"time"
 
 	"gopkg.in/guregu/null.v3"
@@ -33,7 +36,9 @@ var errBodyTooLarge = fmt.Errorf("response body larger than %d MiB", b2core.MaxR
 // it uses the VU's transport, dialer and TLS settings (hosts, blocked
 // hostnames, --insecure-skip-tls-verify, connection reuse) and is measured
 // in k6's http_req_* metrics, tagged with name (the stable Request.Name),
-// flow, step and the client's tags.
+// flow, step and the client's tags. A vuTransport belongs to one VU's
+// Client and is used by that VU's goroutine only: a VU runs one call at a
+// time.
 type vuTransport struct {
 	vu        modules.VU
 	baseURL   string
@@ -43,6 +48,11 @@ type vuTransport struct {
 	tags      map[string]string
 	expected  func(int) bool
 	metrics   *flowMetrics
+	// base are the headers of a request without and with a body, for the
+	// User-Agent baseUA (built on first use: the VU's options are not known
+	// in the init context).
+	base   [2]http.Header
+	baseUA string
 }
 
 var _ b2core.Transport = (*vuTransport)(nil)
@@ -59,6 +69,9 @@ type callKey struct{}
 type callInfo struct {
 	expected func(int) bool
 	rec      *recorder
+	// tagFlow, if set, is the flow tag the call's samples carry until it
+	// ends (a prediction of its final name), instead of the flow's name.
+	tagFlow string
 }
 
 func withCall(ctx context.Context, ci *callInfo) context.Context {
@@ -84,14 +97,18 @@ type stepRecord struct {
 // requests must carry that name too: so samples wait here and are retagged
 // and pushed by flush. A flow is a handful of requests, so little waits.
 type recorder struct {
+	// flow is the flow tag the samples were taken with ("" for a step
+	// called on its own: the request's own flow).
+	flow       string
 	containers []metrics.SampleContainer
 	steps      []stepRecord
 }
 
-// flush sets the flow tag of every held sample to flow and pushes them.
+// flush sets the flow tag of every held sample to flow, unless they carry
+// it already, and pushes them.
 func (r *recorder) flush(ctx context.Context, state *lib.State, flow string) {
 	for _, c := range r.containers {
-		if flow != "" {
+		if flow != "" && flow != r.flow {
 			c = retag(c, flow)
 		}
 		push(ctx, state, c)
@@ -107,6 +124,103 @@ func (r *recorder) lastStatus() int {
 	return r.steps[len(r.steps)-1].Status
 }
 
+// jsonMedia is the value of the Accept and Content-Type headers. Requests
+// share it: header values are replaced, never written in place, by net/http
+// and k6.
+var jsonMedia = []string{"application/json"}
+
+// scratch is what Do lends MakeRequest for one request: a copy of the VU's
+// state with the body-limited transport and, inside a recorded call, a
+// private samples channel. Pooled, because a state copy is a few KiB and a
+// load test makes this copy on every request.
+type scratch struct {
+	state   lib.State
+	held    chan metrics.SampleContainer
+	limited limitedTransport
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	// MakeRequest pushes one trail per request (redirects are not followed).
+	return &scratch{held: make(chan metrics.SampleContainer, 4)}
+}}
+
+// borrow copies state into a pooled scratch; recording routes the request's
+// samples to the scratch's channel.
+func borrow(state *lib.State, recording bool) *scratch {
+	s := scratchPool.Get().(*scratch) //nolint:forcetypeassert // the pool only holds *scratch
+	s.state = *state
+	s.limited = limitedTransport{rt: state.Transport}
+	s.state.Transport = &s.limited
+	if recording {
+		s.state.Samples = s.held
+	}
+	return s
+}
+
+// drain moves the samples the request pushed to rec.
+func (s *scratch) drain(rec *recorder) {
+	for {
+		select {
+		case c := <-s.held:
+			rec.containers = append(rec.containers, c)
+		default:
+			return
+		}
+	}
+}
+
+// release returns s to the pool without the VU's state in it.
+func (s *scratch) release() {
+	s.state, s.limited = lib.State{}, limitedTransport{}
+	scratchPool.Put(s)
+}
+
+// requestHeader is the header of req: the client's headers, the request's,
+// Accept and Content-Type, and the User-Agent (the client's, else the VU's).
+// Accept, Content-Type and User-Agent are the client's to set.
+func (t *vuTransport) requestHeader(state *lib.State, req *b2core.Request) http.Header {
+	ua := t.userAgent
+	if ua == "" {
+		ua = state.Options.UserAgent.String
+	}
+	if t.base[0] == nil || t.baseUA != ua {
+		t.buildBaseHeaders(ua)
+	}
+	base := t.base[0]
+	if req.Body != nil {
+		base = t.base[1]
+	}
+	hdr := maps.Clone(base)
+	for k, vs := range req.Header {
+		switch k = textproto.CanonicalMIMEHeaderKey(k); k {
+		case "Accept", "Content-Type", "User-Agent":
+		default:
+			hdr[k] = vs
+		}
+	}
+	return hdr
+}
+
+// buildBaseHeaders makes the headers every request starts from, without a
+// body and with one: cloning one costs less than building it.
+func (t *vuTransport) buildBaseHeaders(ua string) {
+	for i := range t.base {
+		h := make(http.Header, len(t.header)+3)
+		for k, vs := range t.header {
+			h[k] = vs
+		}
+		h["Accept"] = jsonMedia
+		if i == 1 {
+			h["Content-Type"] = jsonMedia
+		}
+		if ua != "" {
+			h["User-Agent"] = []string{ua}
+		}
+		t.base[i] = h
+	}
+	t.baseUA = ua
+}
+
 // Do implements b2core.Transport.
 func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Response, error) {
 	state := t.vu.State()
@@ -118,36 +232,21 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 	if err != nil {
 		return nil, errors.New("invalid request URL (check baseURL)")
 	}
-	hdr := make(http.Header, len(t.header)+len(req.Header)+3)
-	for k, vs := range t.header {
-		hdr[k] = vs
-	}
-	for k, vs := range req.Header {
-		hdr[k] = vs
-	}
-	hdr.Set("Accept", "application/json")
-	if req.Body != nil {
-		hdr.Set("Content-Type", "application/json")
-	}
-	ua := t.userAgent
-	if ua == "" {
-		ua = state.Options.UserAgent.String
-	}
-	if ua != "" {
-		hdr.Set("User-Agent", ua)
-	}
-
 	expected := t.expected
 	if ci != nil && ci.expected != nil {
 		expected = ci.expected
 	}
+	recording := ci != nil && ci.rec != nil
 	flow := req.Flow
 	if flow == "" {
 		flow = b2core.FlowFrom(ctx)
 	}
+	if recording && ci.rec.flow != "" {
+		flow = ci.rec.flow // what flush would retag it to
+	}
 	preq := &httpext.ParsedHTTPRequest{
 		URL:              &u,
-		Req:              &http.Request{Method: req.Method, URL: u.GetURL(), Header: hdr},
+		Req:              &http.Request{Method: req.Method, URL: u.GetURL(), Header: t.requestHeader(state, req)},
 		Timeout:          t.timeout,
 		Throw:            true,                       // errors come back to us; we report them without the URL
 		ResponseType:     httpext.ResponseTypeBinary, // []byte as b2core wants it: no string copy
@@ -159,28 +258,17 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		preq.Body = bytes.NewBuffer(req.Body)
 	}
 
-	// A shallow copy of the state with a body-size limit on the transport
-	// and, inside a recorded call, a private samples channel drained below.
-	vuState := *state
-	vuState.Transport = limitedTransport{state.Transport}
-	var held chan metrics.SampleContainer
-	if ci != nil && ci.rec != nil {
-		// MakeRequest pushes one trail per request (redirects are not followed).
-		held = make(chan metrics.SampleContainer, 4)
-		vuState.Samples = held
-	}
+	s := borrow(state, recording)
+	defer s.release()
 	start := time.Now()
-	resp, err := httpext.MakeRequest(ctx, &vuState, preq)
+	resp, err := httpext.MakeRequest(ctx, &s.state, preq)
 	end := time.Now()
 
 	status := 0
 	var out *b2core.Response
 	if err == nil && resp != nil {
 		status = resp.Status
-		out = &b2core.Response{Status: resp.Status, Header: make(http.Header, len(resp.Headers))}
-		for k, v := range resp.Headers {
-			out.Header.Set(k, v)
-		}
+		out = &b2core.Response{Status: resp.Status, Header: s.limited.header}
 		if b, ok := resp.Body.([]byte); ok {
 			out.Body = b
 		}
@@ -191,17 +279,12 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		d = out.Duration
 	}
 	stepS := t.metrics.stepSample(state, t.tags, flow, req.Step, status, d, end)
-	if held != nil {
-		close(held)
-		for c := range held {
-			ci.rec.containers = append(ci.rec.containers, c)
-		}
+	if recording {
+		s.drain(ci.rec)
 		ci.rec.containers = append(ci.rec.containers, stepS)
+		ci.rec.steps = append(ci.rec.steps, stepRecord{Step: req.Step, Name: req.Name, Status: status, Duration: d})
 	} else {
 		push(ctx, state, stepS)
-	}
-	if ci != nil && ci.rec != nil {
-		ci.rec.steps = append(ci.rec.steps, stepRecord{Step: req.Step, Name: req.Name, Status: status, Duration: d})
 	}
 	if err != nil {
 		return nil, cleanError(err)
@@ -238,11 +321,20 @@ func cleanError(err error) error {
 }
 
 // limitedTransport bounds every response body to b2core.MaxResponseBody, so
-// that a runaway server cannot exhaust the load generator's memory.
-type limitedTransport struct{ rt http.RoundTripper }
+// that a runaway server cannot exhaust the load generator's memory. It
+// keeps the header of the last response as net/http parsed it: k6's
+// response joins each header's values into one string, and b2core wants
+// an http.Header.
+type limitedTransport struct {
+	rt     http.RoundTripper
+	header http.Header
+}
 
-func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (l *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := l.rt.RoundTrip(r)
+	if resp != nil {
+		l.header = resp.Header
+	}
 	if err != nil || resp == nil || resp.Body == nil {
 		return resp, err
 	}
