@@ -637,7 +637,7 @@ func (c *Client) sessionOrThrow(v sobek.Value, method string) *sessionRef {
 }
 
 func stringArg(rt *sobek.Runtime, v sobek.Value, what string) string {
-	s, ok := v.Export().(string)
+	s, ok := exportOf(v).(string)
 	if !ok || s == "" {
 		common.Throw(rt, fmt.Errorf("%s must be a non-empty string, not %s", what, describe(v)))
 	}

@@ -89,7 +89,7 @@ func (mi *ModuleInstance) logger() logrus.FieldLogger {
 // 30 s) of a base32 secret now, or at a Date or Unix seconds.
 func (mi *ModuleInstance) totp(secret sobek.Value, at sobek.Value) string {
 	rt := mi.vu.Runtime()
-	s, ok := secret.Export().(string)
+	s, ok := exportOf(secret).(string)
 	if !ok || s == "" {
 		common.Throw(rt, fmt.Errorf("totp(secret[, at]): secret must be a base32 string, not %s", describe(secret)))
 	}

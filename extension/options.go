@@ -274,8 +274,9 @@ func toFloat(v sobek.Value) (float64, bool) {
 	}
 }
 
-// exportOf is v.Export() that also takes the nil an object's Get gives for
-// an absent property (or an array's hole).
+// exportOf is v.Export() that also takes a nil Value: what an object's Get
+// gives for an absent property or an array's hole, and what sobek passes a
+// Go method for an argument the script left out.
 func exportOf(v sobek.Value) any {
 	if v == nil {
 		return nil

@@ -332,7 +332,7 @@ func (sp *SessionPool) failed(res *callResult) {
 // Discard removes a session from the pool (after signing it out, say); the
 // pool signs another one in when needed: discard(session).
 func (sp *SessionPool) Discard(session sobek.Value) bool {
-	js, ok := session.Export().(*jsSession)
+	js, ok := exportOf(session).(*jsSession)
 	if !ok {
 		return false
 	}
