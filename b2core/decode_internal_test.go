@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"path/filepath"
 	"testing"
 
@@ -58,6 +59,55 @@ func agreeUnmarshal[T any](t *testing.T, body []byte) {
 	require.Equal(t, want, got)
 }
 
+// decodeWizardStdlib is DecodeWizard as it was with encoding/json alone.
+func decodeWizardStdlib[D any](body []byte) (*Wizard[D], error) {
+	if _, raw := any(new(D)).(*json.RawMessage); !raw && reflect.TypeFor[D]().Kind() != reflect.Pointer {
+		if w, ok := onePassStdlib[D](body); ok {
+			return w, nil
+		}
+	}
+	var f wizardFrame
+	if err := unmarshalStdlib(body, &f); err != nil {
+		return nil, err
+	}
+	if f.Workflow == nil {
+		return nil, shapef("missing field workflow")
+	}
+	if f.UUID == nil {
+		return nil, shapef("missing field uuid")
+	}
+	w := &Wizard[D]{Workflow: *f.Workflow, UUID: *f.UUID}
+	if f.Code != nil {
+		w.Code = *f.Code
+	}
+	if f.Done != nil {
+		w.Done = *f.Done
+	}
+	if raw, ok := any(&w.Data).(*json.RawMessage); ok {
+		*raw = f.Data
+		return w, nil
+	}
+	if !isEmptyData(f.Data) {
+		if err := jsonError(json.Unmarshal(f.Data, &w.Data)); err != nil {
+			if de, ok := err.(*DecodeError); ok {
+				return nil, &DecodeError{Reason: "wrong shape of data", Err: de.Err}
+			}
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// agreeDecodeWizard fails t unless DecodeWizard gives what encoding/json
+// alone gave: the same wizard, or the same error.
+func agreeDecodeWizard[D any](t *testing.T, body []byte) {
+	t.Helper()
+	got, gotErr := DecodeWizard[D](body)
+	want, wantErr := decodeWizardStdlib[D](body)
+	require.Equal(t, wantErr, gotErr)
+	require.Equal(t, want, got)
+}
+
 // agreeOnePass fails t unless the fast path and encoding/json decode body
 // the same way: both refuse it, or both give the same wizard.
 func agreeOnePass[D any](t *testing.T, body []byte) {
@@ -91,7 +141,11 @@ func FuzzFastDecodeAgrees(f *testing.F) {
 		`{"uuid":"u","workflow":"w","data":null}`,
 		`{"accessToken":{"token":"a"},"refreshToken":{"token":"r"},}`,
 		`{"token":"t","successToken":"s","a":1,"a":2}`,
-		`  `, `{"code":1}x`,
+		`  `, `{"code":1}x`, `{"uuid":"u","workflow":"w"} x`, `{"uuid":"u","workflow":"w","data": { "a" : [1, 2] } }`,
+		`{"uuid":"u","workflow":"w","Data":{}}`, `{"\u0075uid":"u","workflow":"w"}`, `{"uuid":"u","workflow":"w","code":-0}`,
+		`{"uuid":"u","workflow":"w","code":1e2}`, `{"uuid":"u","workflow":"w","x":1,"x":2}`,
+		`{"uuid":"u","workflow":"w","data":{"tfaProviders":[{"name":"g"},null]}}`,
+		`{"uuid":"u","workflow":"w","data":{"accessToken":null,"tfaProviders":null,"recaptcha":null}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -100,6 +154,11 @@ func FuzzFastDecodeAgrees(f *testing.F) {
 		agreeOnePass[Tokens](t, b)
 		agreeOnePass[WizardInitData](t, b)
 		agreeOnePass[ResetData](t, b)
+		agreeDecodeWizard[SignInData](t, b)
+		agreeDecodeWizard[Tokens](t, b)
+		agreeDecodeWizard[WizardInitData](t, b)
+		agreeDecodeWizard[json.RawMessage](t, b)
+		agreeDecodeWizard[*EnableWizardData](t, b)
 		agreeUnmarshal[wizardFrame](t, b)
 		agreeUnmarshal[Tokens](t, b)
 		agreeUnmarshal[ChallengeResponse](t, b)
