@@ -27,6 +27,13 @@ var totpOpts = totp.ValidateOpts{Period: TOTPPeriod, Skew: 0, Digits: otp.Digits
 // spaces and dashes dropped, upper case. It fails with ErrBadTOTPSecret if
 // the result is empty or not base32.
 func NormalizeTOTPSecret(secret string) (string, error) {
+	if canonicalBase32(secret) {
+		return secret, nil // as authenticator apps and the server write it: nothing to copy or check again
+	}
+	return normalizeTOTPSecret(secret)
+}
+
+func normalizeTOTPSecret(secret string) (string, error) {
 	s := strings.Map(func(r rune) rune {
 		switch r {
 		case ' ', '\t', '\n', '\r', '-', '=':
@@ -41,6 +48,22 @@ func NormalizeTOTPSecret(secret string) (string, error) {
 		return "", ErrBadTOTPSecret
 	}
 	return s, nil
+}
+
+// canonicalBase32 reports whether s is non-empty, upper-case base32
+// without padding, of a length a byte count encodes to: what
+// normalizeTOTPSecret would return unchanged (FuzzCanonicalBase32).
+func canonicalBase32(s string) bool {
+	switch len(s) % 8 {
+	case 1, 3, 6: // lengths no byte count encodes to
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // TOTPCode returns the RFC 6238 code (SHA-1, 6 digits, 30 s) for a base32
@@ -66,6 +89,11 @@ func TOTPCodeAtStep(secret string, step int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return codeAtStep(s, step)
+}
+
+// codeAtStep is TOTPCodeAtStep for a normalized secret.
+func codeAtStep(s string, step int64) (string, error) {
 	if step < 0 {
 		return "", errors.New("negative TOTP step")
 	}
@@ -135,7 +163,7 @@ func (c *Client) NextTOTPCode(ctx context.Context, secret string) (string, error
 	for waited := false; ; waited = true {
 		now := c.now()
 		if step, ok := c.totp.reserve(key, TOTPStep(now)); ok {
-			return TOTPCodeAtStep(key, step)
+			return codeAtStep(key, step)
 		}
 		if waited {
 			return "", errors.New("TOTP codes of this secret used up and the clock does not move")

@@ -32,3 +32,22 @@ func TestTOTPTrackerBounded(t *testing.T) {
 	_, ok = tr.reserve("S1", step+1)
 	require.True(t, ok, "S1's step+2 code once the clock reaches step+1")
 }
+
+// FuzzCanonicalBase32 holds NormalizeTOTPSecret's shortcut to the full
+// normalization: a secret it takes as canonical is one the full path
+// returns unchanged, without error.
+func FuzzCanonicalBase32(f *testing.F) {
+	for _, s := range []string{"JBSWY3DPEHPK3PXP", "JBSWY3DPEHPK3PX", "jbswy3dp", "A", "AB", "ABC", "ABCD", "ABCDE", "ABCDEFG",
+		"ABCDEFGH", "A1", "AAAAAAA=", "AB CD", "", "2222222222"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !canonicalBase32(s) {
+			return
+		}
+		got, err := normalizeTOTPSecret(s)
+		if err != nil || got != s {
+			t.Fatalf("canonicalBase32(%q) but the full path gives %q, %v", s, got, err)
+		}
+	})
+}
