@@ -340,6 +340,13 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 func parseUint(s string) (int64, bool) {
+	if len(s) > 1 && s[0] == '0' {
+		// Leading zeros do not count towards the 18 digits an int64 holds.
+		s = strings.TrimLeft(s, "0")
+		if s == "" {
+			return 0, true
+		}
+	}
 	if s == "" || len(s) > 18 {
 		if len(s) > 18 && strings.Trim(s, "0123456789") == "" {
 			return 1<<63 - 1, true

@@ -47,6 +47,10 @@ func ParseBaseline(b []byte) (*Baseline, error) {
 	if err := dec.Decode(&bl); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &ConfigError{Err: fmt.Errorf("baseline: %w", err)}
 	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, configErrorf("baseline: the file must be a single YAML document")
+	}
 	seen := map[string]bool{}
 	for i, e := range bl.ExpectedFailures {
 		e.ID = strings.TrimSpace(e.ID)

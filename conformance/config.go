@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -85,6 +86,11 @@ func ParseDuration(s string) (time.Duration, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		if f < 0 {
 			return 0, fmt.Errorf("duration %q must not be negative", s)
+		}
+		// NaN, infinity and more seconds than a time.Duration holds would
+		// convert to a negative or arbitrary duration.
+		if math.IsNaN(f) || f*float64(time.Second) >= float64(math.MaxInt64) {
+			return 0, fmt.Errorf("invalid duration %q (want e.g. \"10s\", \"2m\" or a number of seconds below %d)", s, math.MaxInt64/int64(time.Second))
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	}

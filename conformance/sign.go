@@ -150,6 +150,11 @@ func ParsePrivateKey(b []byte) (ed25519.PrivateKey, error) {
 	case ed25519.SeedSize:
 		return ed25519.NewKeyFromSeed(raw), nil
 	case ed25519.PrivateKeySize:
+		// seed then public key: a public half not the seed's would sign
+		// what its own public key does not verify.
+		if k := ed25519.NewKeyFromSeed(raw[:ed25519.SeedSize]); !bytes.Equal(k[ed25519.SeedSize:], raw[ed25519.SeedSize:]) {
+			return nil, errors.New("the 64-byte ed25519 private key is not whole: its last 32 bytes are not the public key of its first 32 (the seed)")
+		}
 		return ed25519.PrivateKey(raw), nil
 	}
 	return nil, fmt.Errorf("a raw ed25519 private key is a 32-byte seed or 64 bytes, got %d bytes", len(raw))

@@ -532,7 +532,7 @@ func ParseMetricName(name string) (string, map[string]string, error) {
 		}
 		return name, nil, nil
 	}
-	if !strings.HasSuffix(name, "}") || open == 0 {
+	if !strings.HasSuffix(name, "}") || open == 0 || strings.IndexByte(name[:open], '}') >= 0 {
 		return "", nil, fmt.Errorf("metric name %q: want name{tag:value,...}", name)
 	}
 	tags := map[string]string{}
