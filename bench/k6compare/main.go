@@ -94,8 +94,8 @@ func main() {
 	flag.StringVar(&variants, "variants", "ext,js,go", "variants to run, in order: ext, js, go")
 	flag.DurationVar(&c.profile, "profile", 0, "after the measurements, take a k6 CPU profile of this length (pprof, through k6's REST API) of the ext and js variants at -vus VUs, and break their CPU per flow down (0: none)")
 	flag.BoolVar(&c.keepUsers, "keep-users", false, "keep every run's users file in -out/users (a few hundred MB) to rerun a command line by hand")
-	flag.BoolVar(&c.pin, "pin", runtime.NumCPU() >= 2, "also run the throughput runs with the client pinned to CPU 0 and the server to CPU 1 (taskset), "+
-		"as a load generator and its target on their own machines: the shared-core runs measure client plus server CPU")
+	flag.BoolVar(&c.pin, "pin", runtime.NumCPU() >= 4, "also run the throughput runs with the client pinned to CPU 0 and the server to the other CPUs (taskset), "+
+		"as a load generator and its target run on their own machines (default on from 4 CPUs: on 2, the server's one core saturates before the client's)")
 	flag.Float64Var(&c.rateMargin, "rate-margin", 1.5, "a throughput run gets users for this many times the flows/s its variant reached in the CPU runs")
 	flag.Parse()
 	for _, v := range strings.Split(variants, ",") {
@@ -132,7 +132,7 @@ const (
 	phaseBase phase = "cpu-base" // -vus flows, subtracted from the CPU run
 	phaseCPU  phase = "cpu"      // -n flows
 	phaseRate phase = "rate"     // -duration
-	phasePin  phase = "rate-pin" // -duration, client on CPU 0, server on CPU 1
+	phasePin  phase = "rate-pin" // -duration, client on CPU 0, server on the others
 	phaseMem  phase = "mem"      // -mem-vus VUs
 )
 
@@ -261,8 +261,8 @@ func run(cfg config) error {
 		return err
 	}
 	if cfg.pin {
-		if err := h.server.pin("1"); err != nil {
-			return fmt.Errorf("pinning the server to CPU 1: %w", err)
+		if err := h.server.pin(fmt.Sprintf("1-%d", runtime.NumCPU()-1)); err != nil {
+			return fmt.Errorf("pinning the server to CPUs 1-%d: %w", runtime.NumCPU()-1, err)
 		}
 		err := h.rateRuns(phasePin)
 		if uerr := h.server.pin(fmt.Sprintf("0-%d", runtime.NumCPU()-1)); err == nil {

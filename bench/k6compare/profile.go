@@ -46,7 +46,7 @@ var profileParts = []struct {
 	{"client.signIn (extension.(*Client).SignIn)", "github.com/authflow/authflow/extension.(*Client).SignIn", 1},
 	{"b2core sign-in flow (b2core.(*Client).SignInFlow)", "github.com/authflow/authflow/b2core.(*Client).SignInFlow", 2},
 	{"extension transport (vuTransport.Do, MakeRequest included)", "github.com/authflow/authflow/extension.(*vuTransport).Do", 3},
-	{"b2core answer decoding (DecodeWizard etc.: encoding/json)", "github.com/authflow/authflow/b2core.unmarshal", 3},
+	{"b2core answer decoding (go-json-experiment/json, which b2core's decoders call first)", "github.com/go-json-experiment/json.Unmarshal", 3},
 	{"TOTP code (b2core NextTOTPCode)", "github.com/authflow/authflow/b2core.(*Client).NextTOTPCode", 3},
 	{"result object (extension resultObject)", "github.com/authflow/authflow/extension.(*Client).resultObject", 2},
 	{"user object to Go (extension userArg)", "github.com/authflow/authflow/extension.userArg", 2},
