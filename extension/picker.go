@@ -126,7 +126,8 @@ func newPickerState(name string, set *userSet, o pickerOptions) *pickerState {
 	if o.MaxWait == 0 {
 		p.maxWait = b2core.TOTPPeriod * time.Second
 	}
-	for _, u := range set.users {
+	for i := range set.Len() {
+		u := set.At(i)
 		if !matchTwoFactor(u, o.TwoFactor) {
 			continue
 		}

@@ -228,12 +228,6 @@ func checkUser(u User) error {
 	return nil
 }
 
-// userSet is a user file loaded once per test run and shared by all VUs.
-type userSet struct {
-	path  string
-	users []User
-}
-
 // userFiles loads each user file once, keyed by its absolute path.
 type userFiles struct {
 	mu    sync.Mutex
@@ -268,7 +262,9 @@ func (f *userFiles) load(path string, read func() ([]byte, error)) (*userSet, er
 			e.err = fmt.Errorf("openUsers(%q): %w", path, err)
 			return
 		}
-		e.set = &userSet{path: path, users: users}
+		if e.set, err = packUsers(path, users); err != nil {
+			e.err = fmt.Errorf("openUsers(%q): %w", path, err)
+		}
 	})
 	return e.set, e.err
 }
@@ -314,12 +310,12 @@ type usersArray struct {
 
 var _ sobek.DynamicArray = (*usersArray)(nil)
 
-func (a *usersArray) Len() int { return len(a.set.users) }
+func (a *usersArray) Len() int { return a.set.Len() }
 func (a *usersArray) Get(i int) sobek.Value {
-	if i < 0 || i >= len(a.set.users) {
+	if i < 0 || i >= a.set.Len() {
 		return sobek.Undefined()
 	}
-	return userToJS(a.rt, a.set.users[i])
+	return userToJS(a.rt, a.set.At(i))
 }
 func (a *usersArray) Set(int, sobek.Value) bool { return false }
 func (a *usersArray) SetLen(int) bool           { return false }
@@ -434,5 +430,9 @@ func usersArg(rt *sobek.Runtime, v sobek.Value, what string) (*userSet, error) {
 		}
 		users[i] = u
 	}
-	return &userSet{users: users}, nil
+	set, err := packUsers("", users)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return set, nil
 }

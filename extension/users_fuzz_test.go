@@ -77,6 +77,13 @@ func FuzzParseUsers(f *testing.F) {
 				require.NoError(t, checkUser(u), "user %d", i+1)
 			}
 			roundTripUsers(t, users)
+			// Packed for sharing, every user reads back as it was.
+			set, err := packUsers("", users)
+			require.NoError(t, err)
+			require.Equal(t, len(users), set.Len())
+			for i, u := range users {
+				require.Equal(t, u, set.At(i), "user %d", i+1)
+			}
 		}
 		secretsChangeNothing(t, data)
 	})

@@ -117,11 +117,12 @@ func (c *fakeClock) add(d time.Duration) {
 
 func TestPickerTOTPReplayAndLockout(t *testing.T) {
 	t.Parallel()
-	set := &userSet{users: []User{
+	set, err := packUsers("", []User{
 		{Email: "a@x", Password: "p", TOTPSecret: "JBSWY3DPEHPK3PXP"},
 		{Email: "b@x", Password: "p", TOTPSecret: "JBSWY3DPEHPK3PXP"},
 		{Email: "c@x", Password: "p"},
-	}}
+	})
+	require.NoError(t, err)
 	p := newPickerState("t", set, pickerOptions{Policy: &Limit{Attempts: 2, WindowSeconds: 60, BlockSeconds: 100}})
 	clock := &fakeClock{t: time.Unix(1_000_010, 0)} // 20 s into a 30 s step
 	p.now = clock.now
