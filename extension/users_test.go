@@ -1,7 +1,9 @@
 package extension
 
 import (
+	"hash/maphash"
 	"net/url"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -186,7 +188,9 @@ func TestPickerTOTPReplayAndLockout(t *testing.T) {
 		}
 	}
 	p.release(e.user.Email, old, b2core.OutcomeSuccess, 0)
-	assert.True(t, p.byEmail[e.user.Email].leasedUntil.After(clock.now()))
+	i, ok := p.lookup(e.user.Email)
+	require.True(t, ok)
+	assert.Greater(t, p.entries[i].leasedUntil, clock.now().UnixNano(), "a stale release leaves the new lease alone")
 }
 
 func TestPickerWarnsWhenTooSmall(t *testing.T) {
@@ -253,4 +257,56 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// TestBigStateHoldsNoPointers guards what keeps a big user file or picker
+// free for the garbage collector: the per-user records must not hold a
+// pointer (string, slice, map, pointer, interface...), or every GC cycle
+// of a test scans them all again.
+func TestBigStateHoldsNoPointers(t *testing.T) {
+	t.Parallel()
+	var pointerFree func(reflect.Type) bool
+	pointerFree = func(rt reflect.Type) bool {
+		switch rt.Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			return true
+		case reflect.Array:
+			return pointerFree(rt.Elem())
+		case reflect.Struct:
+			for i := range rt.NumField() {
+				if !pointerFree(rt.Field(i).Type) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	for _, rt := range []reflect.Type{reflect.TypeFor[userRec](), reflect.TypeFor[textSpan](), reflect.TypeFor[pickEntry]()} {
+		assert.Truef(t, pointerFree(rt), "%s holds a pointer", rt)
+	}
+}
+
+func TestPickerLookupChecksTheEmail(t *testing.T) {
+	t.Parallel()
+	set, err := packUsers("", []User{{Email: "a@x", Password: "p"}, {Email: "b@x", Password: "p"}, {Email: "a@x", Password: "dup"}})
+	require.NoError(t, err)
+	p := newPickerState("t", set, pickerOptions{})
+	require.Len(t, p.entries, 2, "one entry per email")
+	i, ok := p.lookup("b@x")
+	require.True(t, ok)
+	assert.Equal(t, "b@x", p.user(i).Email)
+	// An email whose hash another email has is told apart by the email.
+	p.byEmail[maphash.String(p.seed, "c@x")] = 0
+	_, ok = p.lookup("c@x")
+	assert.False(t, ok)
+	p.sameHash["c@x"] = 1
+	i, ok = p.lookup("c@x")
+	assert.True(t, ok)
+	assert.EqualValues(t, 1, i)
+	// update keeps the changed user.
+	require.True(t, p.update("a@x", func(u *User) { u.Password = "new" }))
+	i, _ = p.lookup("a@x")
+	assert.Equal(t, "new", p.user(i).Password)
 }
