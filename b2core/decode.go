@@ -155,15 +155,22 @@ type wizardFrame struct {
 // `code` and `done` may be absent (0 and false). A `data` of null, [] or {}
 // gives the zero D, whatever D is.
 func DecodeWizard[D any](body []byte) (*Wizard[D], error) {
+	return decodeWizard[D](body, jsonv1.Unmarshal, unmarshal)
+}
+
+// decodeWizard is DecodeWizard with its decoders given: fast, for the one
+// pass, and careful, for the frame (FuzzFastDecodeAgrees passes
+// encoding/json's to compare).
+func decodeWizard[D any](body []byte, fast, careful func([]byte, any) error) (*Wizard[D], error) {
 	// Pointer data keep the careful path: there `{}` means no data (nil),
 	// where one pass would make an empty value.
 	if _, raw := any(new(D)).(*json.RawMessage); !raw && reflect.TypeFor[D]().Kind() != reflect.Pointer {
-		if w, ok := decodeWizardOnePass[D](body); ok {
+		if w, ok := decodeWizardOnePass[D](body, fast); ok {
 			return w, nil
 		}
 	}
 	var f wizardFrame
-	if err := unmarshal(body, &f); err != nil {
+	if err := careful(body, &f); err != nil {
 		return nil, err
 	}
 	if f.Workflow == nil {
@@ -209,16 +216,17 @@ type typedFrame[D any] struct {
 // [] on a terminate step, a missing field) reports false, and DecodeWizard
 // takes the careful path that words the error.
 //
-// The pass uses go-json-experiment/json's v1 package: encoding/json's
-// semantics (case-insensitive names, the same types and nulls) on the v2
-// engine, which decodes a sign-in answer in less than half the time with
-// half the allocations (BenchmarkDecodeWizard). It is the code Go's own
-// encoding/json becomes under GOEXPERIMENT=jsonv2, and k6 already links it
-// (its browser module), so bin/k6 gains no new module. Errors never come
-// from it: they go to the careful path, whose messages are encoding/json's.
-func decodeWizardOnePass[D any](body []byte) (*Wizard[D], bool) {
+// DecodeWizard's pass uses go-json-experiment/json's v1 package:
+// encoding/json's semantics (case-insensitive names, the same types and
+// nulls) on the v2 engine, which decodes a sign-in answer in less than half
+// the time with half the allocations (BenchmarkDecodeWizard). It is the code
+// Go's own encoding/json becomes under GOEXPERIMENT=jsonv2, and k6 already
+// links it (its browser module), so bin/k6 gains no new module. Errors never
+// come from it: they go to the careful path, whose messages are
+// encoding/json's.
+func decodeWizardOnePass[D any](body []byte, decode func([]byte, any) error) (*Wizard[D], bool) {
 	var f typedFrame[D]
-	if jsonv1.Unmarshal(body, &f) != nil || f.Workflow == nil || f.UUID == nil {
+	if decode(body, &f) != nil || f.Workflow == nil || f.UUID == nil {
 		return nil, false
 	}
 	w := &Wizard[D]{Workflow: *f.Workflow, UUID: *f.UUID}
