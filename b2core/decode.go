@@ -42,13 +42,18 @@ func shapef(format string, args ...any) *DecodeError {
 // encoding/json, whose errors this package words and whose syntax errors
 // may be trailing commas to forgive.
 func unmarshal(b []byte, v any) error {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return &DecodeError{Reason: "empty body"}
-	}
 	if jsonv1.Unmarshal(b, v) == nil {
 		return nil
 	}
 	reflect.ValueOf(v).Elem().SetZero()
+	return unmarshalCareful(b, v)
+}
+
+// unmarshalCareful is unmarshal by encoding/json alone.
+func unmarshalCareful(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return &DecodeError{Reason: "empty body"}
+	}
 	err := json.Unmarshal(b, v)
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {

@@ -1,9 +1,7 @@
 package b2core
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,36 +10,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// unmarshalStdlib is unmarshal as it was with encoding/json alone.
-func unmarshalStdlib(b []byte, v any) error {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return &DecodeError{Reason: "empty body"}
-	}
-	err := json.Unmarshal(b, v)
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		if fixed, ok := dropTrailingCommas(b); ok {
-			if json.Unmarshal(fixed, v) == nil {
-				return nil
-			}
-		}
-	}
-	return jsonError(err)
-}
-
 // agreeUnmarshal fails t unless unmarshal and encoding/json decode body to
 // the same value with the same error.
 func agreeUnmarshal[T any](t *testing.T, body []byte) {
 	t.Helper()
 	var got, want T
-	gotErr, wantErr := unmarshal(body, &got), unmarshalStdlib(body, &want)
+	gotErr, wantErr := unmarshal(body, &got), unmarshalCareful(body, &want)
 	require.Equal(t, wantErr, gotErr)
 	require.Equal(t, want, got)
 }
 
 // decodeWizardStdlib is DecodeWizard as it was with encoding/json alone.
 func decodeWizardStdlib[D any](body []byte) (*Wizard[D], error) {
-	return decodeWizard[D](body, json.Unmarshal, unmarshalStdlib)
+	return decodeWizard[D](body, json.Unmarshal, unmarshalCareful)
 }
 
 // agreeDecodeWizard fails t unless DecodeWizard gives what encoding/json
