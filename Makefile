@@ -3,6 +3,9 @@
 
 GO          ?= go
 K6_VERSION  := v2.2.0
+# staticcheck 2025.1.1, run by `make lint` outside the module (go run pkg@version)
+# so that its dependencies stay out of the module graph bin/k6 is built from.
+STATICCHECK_VERSION := v0.6.1
 MODULE      := github.com/authflow/authflow
 OUT         ?= out
 FUZZTIME    ?= 20000x
@@ -22,7 +25,7 @@ help:
 	@echo "make test   - lint, build, all tests with -race (incl. end-to-end bin/k6 runs), brief fuzzing"
 	@echo "make build  - bin/k6 (k6 $(K6_VERSION) + k6/x/authflow, built by xk6) and bin/authflow"
 	@echo "make bench  - Go benchmarks and k6 comparison runs (figures in README)"
-	@echo "make lint   - gofmt and go vet"
+	@echo "make lint   - gofmt, go vet and staticcheck"
 
 build: bin/k6 bin/authflow
 
@@ -44,6 +47,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 unit:
 	$(GO) test -race -count=1 -timeout 25m ./...

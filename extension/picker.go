@@ -94,13 +94,6 @@ type pickLease struct {
 	leaseID int64
 }
 
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
 func fromUnixNano(ns int64) time.Time {
 	if ns == 0 {
 		return time.Time{}

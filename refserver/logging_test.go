@@ -64,11 +64,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	h.do("POST", "/api/v2/my/signin/password/reset", b2core.SignInResetRequest{UUID: uuid, Password: "Reset-Passw0rd", PasswordConfirmation: "Reset-Passw0rd"})
 
 	// Refresh, challenge, password change and restore.
-	bearer := bearerHdr(tok.AccessToken.Token)
 	r := h.do("POST", "/api/v2/my/refresh", b2core.RefreshRequest{RefreshToken: tok.RefreshToken.Token})
 	var next b2core.Tokens
 	r.decode(t, &next)
-	bearer = bearerHdr(next.AccessToken.Token)
+	bearer := bearerHdr(next.AccessToken.Token)
 	st := h.successToken(next.AccessToken.Token, plain.Email)
 	h.do("POST", "/api/v2/my/password/change", b2core.PasswordRequest{Password: "Changed-Passw0rd"}, append(bearer, "successToken", st)...)
 	st = h.successToken("", plain.Email)

@@ -189,7 +189,6 @@ func mergeTrendApprox(m *Metric, ms []*Metric, owners []*Summary) {
 		for i := range weights {
 			weights[i] = 1
 		}
-		total = float64(len(weights))
 	}
 	for _, k := range statKeys(ms) {
 		switch k {

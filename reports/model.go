@@ -490,7 +490,7 @@ func flowsFromSubmetrics(s *Summary) []FlowStats {
 			sum += o.Count
 		}
 		f.OutcomesComplete = len(f.Outcomes) > 0 && !math.IsNaN(f.Count) && sum == f.Count
-		if math.IsNaN(f.Count) && math.IsNaN(f.Duration.Count) == false {
+		if math.IsNaN(f.Count) && !math.IsNaN(f.Duration.Count) {
 			f.Count = f.Duration.Count
 		}
 		out = append(out, *f)

@@ -211,17 +211,17 @@ func (r *TimeSeriesReader) line(b []byte) error {
 		return fmt.Errorf("unknown line type %q (want Point or Metric)", l.Type)
 	}
 	if l.Metric == "" {
-		return errors.New(`Point without "metric"`)
+		return errors.New(`a Point line without "metric"`)
 	}
 	var p ndjsonPoint
 	if err := json.Unmarshal(l.Data, &p); err != nil {
-		return fmt.Errorf("Point %q: %v", l.Metric, err)
+		return fmt.Errorf("a Point line of %q: %v", l.Metric, err)
 	}
 	if p.Value == nil || math.IsNaN(*p.Value) || math.IsInf(*p.Value, 0) {
-		return fmt.Errorf("Point %q: no numeric value", l.Metric)
+		return fmt.Errorf("a Point line of %q: no numeric value", l.Metric)
 	}
 	if p.Time.IsZero() {
-		return fmt.Errorf("Point %q: no time", l.Metric)
+		return fmt.Errorf("a Point line of %q: no time", l.Metric)
 	}
 	r.add(l.Metric, p.Time, *p.Value, p.Tags)
 	return nil

@@ -123,8 +123,8 @@ func TestTimeSeriesMalformed(t *testing.T) {
 		{"unknown type", `{"type":"Sample","metric":"x","data":{}}` + "\n", `unknown line type "Sample"`},
 		{"no value", `{"type":"Point","metric":"x","data":{"time":"2026-11-23T10:02:07Z","tags":{}}}` + "\n", "no numeric value"},
 		{"no time", `{"type":"Point","metric":"x","data":{"value":1}}` + "\n", "no time"},
-		{"no metric", `{"type":"Point","data":{"value":1}}` + "\n", `Point without "metric"`},
-		{"bad tags", `{"type":"Point","metric":"x","data":{"time":"2026-11-23T10:02:07Z","value":1,"tags":[1]}}` + "\n", `Point "x"`},
+		{"no metric", `{"type":"Point","data":{"value":1}}` + "\n", `a Point line without "metric"`},
+		{"bad tags", `{"type":"Point","metric":"x","data":{"time":"2026-11-23T10:02:07Z","value":1,"tags":[1]}}` + "\n", `a Point line of "x"`},
 		{"summary given", `{"metrics": {}}` + "\n", `no "type"`},
 	}
 	for _, c := range cases {
