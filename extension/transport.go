@@ -169,9 +169,12 @@ func (s *scratch) drain(rec *recorder) {
 	}
 }
 
-// release returns s to the pool without the VU's state in it.
+// release returns s to the pool without the VU's state in it, nor a
+// sample left behind (a request that did not end normally), which the next
+// borrower would otherwise take for its own.
 func (s *scratch) release() {
 	s.state, s.limited = lib.State{}, limitedTransport{}
+	s.drain(&recorder{})
 	scratchPool.Put(s)
 }
 
