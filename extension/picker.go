@@ -165,8 +165,10 @@ func newPickerState(name string, set *userSet, o pickerOptions) *pickerState {
 		if _, dup := p.lookup(u.Email); dup {
 			continue // one account, one lockout counter
 		}
-		idx := int32(len(p.entries))                                                                               //nolint:gosec // a userSet has fewer than 2^31 users
-		p.entries = append(p.entries, pickEntry{user: int32(i), lastStep: -1, totp: p.totp && u.TOTPSecret != ""}) //nolint:gosec // idem
+		// A userSet has fewer than 2^31 users (its texts fit in 4 GiB).
+		idx := int32(len(p.entries))                                                     //nolint:gosec // see above
+		e := pickEntry{user: int32(i), lastStep: -1, totp: p.totp && u.TOTPSecret != ""} //nolint:gosec // see above
+		p.entries = append(p.entries, e)
 		if h := maphash.String(p.seed, u.Email); !p.hasHash(h) {
 			p.byEmail[h] = idx
 		} else {
@@ -193,10 +195,18 @@ func (p *pickerState) lookup(email string) (int32, bool) {
 		return i, true
 	}
 	i, ok := p.byEmail[maphash.String(p.seed, email)]
-	if !ok || p.user(i).Email != email {
+	if !ok || p.emailOf(i) != email {
 		return 0, false
 	}
 	return i, true
+}
+
+// emailOf is p.user(i).Email without making the whole user.
+func (p *pickerState) emailOf(i int32) string {
+	if u, ok := p.updated[i]; ok {
+		return u.Email
+	}
+	return p.set.email(int(p.entries[i].user))
 }
 
 // user returns the user of entry i.

@@ -107,4 +107,7 @@ func (s *userSet) At(i int) User {
 	return u
 }
 
+// email is At(i).Email.
+func (s *userSet) email(i int) string { return s.str(s.recs[i].fields[fieldEmail]) }
+
 func (s *userSet) str(sp textSpan) string { return s.text[sp.off : sp.off+sp.n] }
