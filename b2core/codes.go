@@ -91,7 +91,7 @@ func PollCode(ctx context.Context, timeout, interval time.Duration,
 				last = err
 			}
 		}
-		if !sleep(pctx, interval) {
+		if !Sleep(pctx, interval) {
 			break
 		}
 	}
@@ -114,8 +114,10 @@ func Transient(err error) bool {
 	return se.Status == 0 && se.Err != nil || se.Status == http.StatusTooManyRequests || se.Status >= 500
 }
 
-// sleep waits d or until ctx ends; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx ends; it reports whether ctx is still live.
+// A flow that waits (a code poll, a Retry-After, the next TOTP step) waits
+// with it, so that the end of a test never leaves a goroutine asleep.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

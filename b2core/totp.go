@@ -169,12 +169,8 @@ func (c *Client) NextTOTPCode(ctx context.Context, secret string) (string, error
 			return "", errors.New("TOTP codes of this secret used up and the clock does not move")
 		}
 		next := time.Unix((TOTPStep(now)+1)*TOTPPeriod, 0)
-		timer := time.NewTimer(next.Sub(now) + 10*time.Millisecond)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !Sleep(ctx, next.Sub(now)+10*time.Millisecond) {
 			return "", ctx.Err()
-		case <-timer.C:
 		}
 	}
 }

@@ -248,11 +248,7 @@ func (t *T) sleep(d time.Duration) {
 	if d <= 0 {
 		return
 	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-	case <-t.ctx.Done():
+	if !b2core.Sleep(t.ctx, d) {
 		t.Errorf("%s while waiting", t.stopReason())
 	}
 }

@@ -338,7 +338,7 @@ func (c *Client) runFlow(flow string, fn func(ctx context.Context) error, name *
 			return res
 		}
 		wait := min(res.retryAfter, c.opts.MaxLockoutWait)
-		if !sleepCtx(c.mi.vu.Context(), wait) {
+		if !b2core.Sleep(c.mi.vu.Context(), wait) {
 			return res
 		}
 		waited += wait
@@ -346,17 +346,6 @@ func (c *Client) runFlow(flow string, fn func(ctx context.Context) error, name *
 		if wait < res.retryAfter {
 			return res // the block outlasts maxLockoutWait: report it
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

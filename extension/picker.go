@@ -398,13 +398,8 @@ func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pic
 		if at.IsZero() || at.After(deadline) {
 			return nil, 0
 		}
-		wait := at.Sub(now) + 5*time.Millisecond
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !b2core.Sleep(ctx, at.Sub(now)+5*time.Millisecond) {
 			return nil, 0
-		case <-t.C:
 		}
 	}
 }

@@ -222,7 +222,7 @@ func (sp *SessionPool) acquire() *pooledSession {
 	// Waiting for other VUs (their sign-ins, a refresh) is bounded by what
 	// a sign-in may take.
 	deadline := time.Now().Add(3*c.opts.Timeout + p.picker.maxWait)
-	wait := func() bool { return time.Now().Before(deadline) && sleepCtx(ctx, 10*time.Millisecond) }
+	wait := func() bool { return time.Now().Before(deadline) && b2core.Sleep(ctx, 10*time.Millisecond) }
 	for failures := 0; failures < 3; {
 		now := p.now()
 		p.mu.Lock()

@@ -1,14 +1,13 @@
 package refserver
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/authflow/authflow/b2core"
 	"github.com/authflow/authflow/testhooks"
@@ -56,17 +55,12 @@ func (s *Server) createClient(twoFactor []string, resetRequired bool) (*account,
 // secrets. An empty body means no 2FA.
 func (s *Server) handleHookCreateClient(w http.ResponseWriter, r *http.Request) error {
 	var req testhooks.CreateClientRequest
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", MaxBodyBytes)
-		}
-		return errf(http.StatusBadRequest, "could not read the request body")
+		return err
 	}
-	if len(strings.TrimSpace(string(body))) > 0 {
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		if err := s.decode(r, &req); err != nil {
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := s.decodeBody(body, &req); err != nil {
 			return err
 		}
 	}

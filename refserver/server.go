@@ -445,14 +445,28 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 // missing body, malformed JSON, a body over MaxBodyBytes or a field of the
 // wrong type is an apiError that names no value.
 func (s *Server) decode(r *http.Request, dst any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return s.decodeBody(body, dst)
+}
+
+// readBody reads the request body, bounded by MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", MaxBodyBytes)
+			return nil, errf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", MaxBodyBytes)
 		}
-		return errf(http.StatusBadRequest, "could not read the request body")
+		return nil, errf(http.StatusBadRequest, "could not read the request body")
 	}
+	return body, nil
+}
+
+// decodeBody is decode of a body already read.
+func (s *Server) decodeBody(body []byte, dst any) error {
 	if len(body) == 0 {
 		return errf(http.StatusBadRequest, "a JSON object body is required")
 	}
