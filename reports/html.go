@@ -279,19 +279,23 @@ func latencyChart(r *RunStats) *Chart {
 		}
 		rows = append(rows, BarRow{Label: s.Key(), Values: []float64{s.Latency.P50, s.Latency.P95, s.Latency.P99}})
 	}
+	return percentileChart("chart-step-latency", "Step latency percentiles by flow", "Bars: p50, p95 and p99 of each step, in milliseconds.", rows)
+}
+
+// percentileChart draws rows of p50, p95 and p99 in milliseconds, without
+// the p99 bars when no row has one (k6's default trend stats lack it).
+func percentileChart(id, title, note string, rows []BarRow) *Chart {
 	if len(rows) == 0 {
 		return nil
 	}
 	series, classes := []string{"p50", "p95", "p99"}, []string{"c-p50", "c-p95", "c-p99"}
-	// Drop p99 when no step has it (k6's default trend stats lack it).
 	if allNaN(rows, 2) {
 		for i := range rows {
 			rows[i].Values = rows[i].Values[:2]
 		}
 		series, classes = series[:2], classes[:2]
 	}
-	return barChart("chart-step-latency", "Step latency percentiles by flow", "Bars: p50, p95 and p99 of each step, in milliseconds.",
-		series, classes, rows, fmtMsShort, "milliseconds")
+	return barChart(id, title, note, series, classes, rows, fmtMsShort, "milliseconds")
 }
 
 func allNaN(rows []BarRow, i int) bool {
@@ -343,18 +347,8 @@ func flowDurationChart(r *RunStats) *Chart {
 		}
 		rows = append(rows, BarRow{Label: f.Flow, Values: []float64{f.Duration.P50, f.Duration.P95, f.Duration.P99}})
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	series, classes := []string{"p50", "p95", "p99"}, []string{"c-p50", "c-p95", "c-p99"}
-	if allNaN(rows, 2) {
-		for i := range rows {
-			rows[i].Values = rows[i].Values[:2]
-		}
-		series, classes = series[:2], classes[:2]
-	}
-	return barChart("chart-flow-duration", "Flow duration percentiles", "End-to-end duration of each flow (authflow_flow_duration), in milliseconds.",
-		series, classes, rows, fmtMsShort, "milliseconds")
+	return percentileChart("chart-flow-duration", "Flow duration percentiles",
+		"End-to-end duration of each flow (authflow_flow_duration), in milliseconds.", rows)
 }
 
 func timelineCharts(tl *Timeline) (throughput, latency, errs *Chart) {
