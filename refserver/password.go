@@ -33,26 +33,36 @@ func (s *Server) changePassword(acct *account, pw, kind string) {
 	s.history.addPassword(acct, kind, s.now())
 }
 
+// decodeNewPassword reads the {password} body of a change or a restore and
+// checks it against the policy.
+func (s *Server) decodeNewPassword(r *http.Request) (string, error) {
+	var req b2core.PasswordRequest
+	if err := s.decode(r, &req); err != nil {
+		return "", err
+	}
+	if err := required("password", req.Password); err != nil {
+		return "", err
+	}
+	if err := checkPasswordPolicy("password", req.Password); err != nil {
+		return "", err
+	}
+	return req.Password, nil
+}
+
 // POST password/change (Bearer + successToken header) {password} → 204.
 func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.authenticate(r)
 	if err != nil {
 		return err
 	}
-	var req b2core.PasswordRequest
-	if err := s.decode(r, &req); err != nil {
-		return err
-	}
-	if err := required("password", req.Password); err != nil {
-		return err
-	}
-	if err := checkPasswordPolicy("password", req.Password); err != nil {
+	pw, err := s.decodeNewPassword(r)
+	if err != nil {
 		return err
 	}
 	if _, err := s.useSuccessToken(r, sess.acct); err != nil {
 		return err
 	}
-	s.changePassword(sess.acct, req.Password, b2core.PasswordChanged)
+	s.changePassword(sess.acct, pw, b2core.PasswordChanged)
 	writeNoContent(w)
 	return nil
 }
@@ -60,21 +70,15 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 // POST password/restore (successToken header) {password} → 204: the client
 // is the success token's.
 func (s *Server) handlePasswordRestore(w http.ResponseWriter, r *http.Request) error {
-	var req b2core.PasswordRequest
-	if err := s.decode(r, &req); err != nil {
-		return err
-	}
-	if err := required("password", req.Password); err != nil {
-		return err
-	}
-	if err := checkPasswordPolicy("password", req.Password); err != nil {
+	pw, err := s.decodeNewPassword(r)
+	if err != nil {
 		return err
 	}
 	acct, err := s.useSuccessToken(r, nil)
 	if err != nil {
 		return err
 	}
-	s.changePassword(acct, req.Password, b2core.PasswordRestored)
+	s.changePassword(acct, pw, b2core.PasswordRestored)
 	writeNoContent(w)
 	return nil
 }
