@@ -112,12 +112,11 @@ func (fm *flowMetrics) outcomeCounter(o b2core.Outcome) *metrics.Metric {
 	}
 }
 
-// stepSample returns the duration sample of one HTTP step.
-func (fm *flowMetrics) stepSample(
-	state *lib.State, clientTags map[string]string, flow, step string, status int, d time.Duration, end time.Time,
-) metrics.Sample {
-	return sample(fm.stepDuration,
-		sampleTags(state, clientTags, tagFlow, flow, tagStep, step, tagStatus, strconv.Itoa(status)), end, metrics.D(d))
+// stepSample returns the duration sample of one HTTP step; tm holds the
+// step's tags but its status (the VU's, the client's, flow and step).
+func (fm *flowMetrics) stepSample(tm metrics.TagsAndMeta, status int, d time.Duration, end time.Time) metrics.Sample {
+	tm.SetTag(tagStatus, strconv.Itoa(status))
+	return sample(fm.stepDuration, tm, end, metrics.D(d))
 }
 
 // outcomeSamples returns the counter sample of a step that ended in a

@@ -255,8 +255,12 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		ResponseType:     httpext.ResponseTypeBinary, // []byte as b2core wants it: no string copy
 		ResponseCallback: expected,
 		Redirects:        null.IntFrom(0), // an API answer is never a redirect to follow: a 3xx is reported as it is
-		TagsAndMeta:      sampleTags(state, t.tags, tagName, req.Name, tagFlow, flow, tagStep, req.Step),
 	}
+	// The step's tags are the request's but its name: made once for both,
+	// with metadata of their own (MakeRequest may add to the request's).
+	stepTM := sampleTags(state, t.tags, tagFlow, flow, tagStep, req.Step)
+	preq.TagsAndMeta = metrics.TagsAndMeta{Tags: stepTM.Tags, Metadata: maps.Clone(stepTM.Metadata)}
+	preq.TagsAndMeta.SetTag(tagName, req.Name)
 	if req.Body != nil {
 		preq.Body = bytes.NewBuffer(req.Body)
 	}
@@ -281,7 +285,7 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 	if out != nil && out.Duration > 0 {
 		d = out.Duration
 	}
-	stepS := t.metrics.stepSample(state, t.tags, flow, req.Step, status, d, end)
+	stepS := t.metrics.stepSample(stepTM, status, d, end)
 	if recording {
 		s.drain(ci.rec)
 		ci.rec.containers = append(ci.rec.containers, stepS)
