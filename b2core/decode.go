@@ -159,7 +159,13 @@ type wizardFrame struct {
 // DecodeWizard decodes a wizard answer. It requires `workflow` and `uuid`;
 // `code` and `done` may be absent (0 and false). A `data` of null, [] or {}
 // gives the zero D, whatever D is.
+//
+// The answers of the sign-in flow are read first by hand-written decoders
+// (decode_fast.go); anything they do not take is decoded reflectively.
 func DecodeWizard[D any](body []byte) (*Wizard[D], error) {
+	if w, ok := decodeWizardFast[D](body); ok {
+		return w, nil
+	}
 	return decodeWizard[D](body, jsonv1.Unmarshal, unmarshal)
 }
 
@@ -251,8 +257,11 @@ func decodeWizardOnePass[D any](body []byte, decode func([]byte, any) error) (*W
 // requires both tokens.
 func DecodeTokens(body []byte) (*Tokens, error) {
 	var t Tokens
-	if err := unmarshal(body, &t); err != nil {
-		return nil, err
+	if s := (&scanner{b: body}); !t.decodeFast(s) || !s.end() {
+		t = Tokens{}
+		if err := unmarshal(body, &t); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkTokens(t.AccessToken, t.RefreshToken); err != nil {
 		return nil, err

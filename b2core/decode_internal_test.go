@@ -45,10 +45,11 @@ func agreeOnePass[D any](t *testing.T, body []byte) {
 	require.Equal(t, want, got)
 }
 
-// FuzzFastDecodeAgrees holds the fast decoders (go-json-experiment's v1
-// package) to encoding/json's answers: the one-pass wizard decoder for each
-// data type of the flows a load test runs most, and unmarshal for each kind
-// of value this package decodes with it.
+// FuzzFastDecodeAgrees holds the fast decoders (the hand-written ones of
+// decode_fast.go and go-json-experiment's v1 package) to encoding/json's
+// answers: DecodeWizard and the one-pass wizard decoder for each data type
+// of the flows a load test runs most, DecodeTokens, and unmarshal for each
+// kind of value this package decodes with it.
 func FuzzFastDecodeAgrees(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "examples", "*.json"))
 	require.NoError(f, err)
@@ -86,6 +87,10 @@ func FuzzFastDecodeAgrees(f *testing.F) {
 		agreeDecodeWizard[WizardInitData](t, b)
 		agreeDecodeWizard[json.RawMessage](t, b)
 		agreeDecodeWizard[*EnableWizardData](t, b)
+		gotT, gotErr := DecodeTokens(b)
+		wantT, wantErr := decodeTokensStdlib(b)
+		require.Equal(t, wantErr, gotErr)
+		require.Equal(t, wantT, gotT)
 		agreeUnmarshal[wizardFrame](t, b)
 		agreeUnmarshal[Tokens](t, b)
 		agreeUnmarshal[ChallengeResponse](t, b)
