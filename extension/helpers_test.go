@@ -3,6 +3,7 @@ package extension
 import (
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(benchServerEnv); spec != "" {
+		os.Exit(benchServer(spec))
+	}
 	goleak.VerifyTestMain(m)
 }
 
