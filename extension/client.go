@@ -563,7 +563,7 @@ func (c *Client) SignIn(call sobek.FunctionCall) sobek.Value {
 			common.Throw(rt, err)
 		}
 	}
-	if p, ok := call.Argument(0).Export().(*UserPicker); ok {
+	if p, ok := wrapped[*UserPicker](call.Argument(0)); ok {
 		return c.signInPicked(p, so)
 	}
 	u, err := userArg(rt, call.Argument(0), "signIn(user)")

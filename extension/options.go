@@ -196,24 +196,45 @@ func decodeValue(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path strin
 }
 
 func decodeSlice(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path string) error {
-	// A single string stands for a one-element []string.
-	if s, ok := v.Export().(string); ok && dst.Type().Elem().Kind() == reflect.String {
-		dst.Set(reflect.ValueOf([]string{s}).Convert(dst.Type()))
-		return nil
-	}
+	ofStrings := dst.Type().Elem().Kind() == reflect.String
 	obj, ok := v.(*sobek.Object)
+	if !ok {
+		// A single string stands for a one-element []string.
+		if s, ok := v.Export().(string); ok && ofStrings {
+			dst.Set(reflect.ValueOf([]string{s}).Convert(dst.Type()))
+			return nil
+		}
+	}
 	if !ok || !isArray(obj) {
 		return fmt.Errorf("%s must be an array, not %s", path, describe(v))
 	}
 	n := int(obj.Get("length").ToInteger())
 	out := reflect.MakeSlice(dst.Type(), n, n)
 	for i := range n {
-		if err := decodeValue(rt, obj.Get(strconv.Itoa(i)), out.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+		ev := obj.Get(strconv.Itoa(i))
+		if s, ok := primitiveString(ev); ok && ofStrings {
+			out.Index(i).SetString(s) // what decodeValue does, without its path
+			continue
+		}
+		if err := decodeValue(rt, ev, out.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
 			return err
 		}
 	}
 	dst.Set(out)
 	return nil
+}
+
+// primitiveString returns v if it is a string primitive; anything else
+// (a String object included) takes decodeValue's longer way.
+func primitiveString(v sobek.Value) (string, bool) {
+	if v == nil {
+		return "", false
+	}
+	if _, obj := v.(*sobek.Object); obj {
+		return "", false
+	}
+	s, ok := v.Export().(string)
+	return s, ok
 }
 
 // toDuration reads a k6 duration: a string time.ParseDuration accepts
@@ -282,6 +303,20 @@ func exportOf(v sobek.Value) any {
 		return nil
 	}
 	return v.Export()
+}
+
+// wrapped returns the Go value of type T that v wraps: an object this
+// extension made (a UserPicker, a session, openUsers' array, a Client).
+// Unlike v.Export(), it does not copy a plain object into a map only to
+// find it is not one of them; scripts pass user objects on every call.
+func wrapped[T any](v sobek.Value) (T, bool) {
+	var zero T
+	o, ok := v.(*sobek.Object)
+	if !ok || o.ExportType() != reflect.TypeFor[T]() {
+		return zero, false
+	}
+	x, ok := o.Export().(T)
+	return x, ok
 }
 
 func isArray(obj *sobek.Object) bool { return obj.ClassName() == "Array" }

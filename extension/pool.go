@@ -126,7 +126,7 @@ type SessionPool struct {
 // is made for them).
 func (mi *ModuleInstance) newSessionPool(call sobek.ConstructorCall) *sobek.Object {
 	rt := mi.vu.Runtime()
-	c, ok := call.Argument(0).Export().(*Client)
+	c, ok := wrapped[*Client](call.Argument(0))
 	if !ok {
 		common.Throw(rt, errors.New("new SessionPool(client, users, options): client must be a Client"))
 	}
@@ -150,7 +150,7 @@ func (mi *ModuleInstance) newSessionPool(call sobek.ConstructorCall) *sobek.Obje
 		name = "default"
 	}
 	var picker *pickerState
-	if up, ok := call.Argument(1).Export().(*UserPicker); ok {
+	if up, ok := wrapped[*UserPicker](call.Argument(1)); ok {
 		picker = up.state
 	} else {
 		set, err := usersArg(rt, call.Argument(1), "new SessionPool()")

@@ -105,7 +105,7 @@ func sessionArg(rt *sobek.Runtime, v sobek.Value) (*sessionRef, error) {
 	if common.IsNullish(v) {
 		return nil, nil //nolint:nilnil // no session is a valid argument for some flows
 	}
-	if js, ok := v.Export().(*jsSession); ok {
+	if js, ok := wrapped[*jsSession](v); ok {
 		return js.ref, nil
 	}
 	obj, ok := v.(*sobek.Object)

@@ -411,7 +411,7 @@ func usersArg(rt *sobek.Runtime, v sobek.Value, what string) (*userSet, error) {
 	if common.IsNullish(v) {
 		return nil, fmt.Errorf("%s: no users given", what)
 	}
-	if a, ok := v.Export().(*usersArray); ok {
+	if a, ok := wrapped[*usersArray](v); ok {
 		return a.set, nil
 	}
 	obj, ok := v.(*sobek.Object)
