@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/sobek"
 
 	"go.k6.io/k6/v2/js/common"
+	"go.k6.io/k6/v2/metrics"
 
 	"github.com/authflow/authflow/b2core"
 	"github.com/authflow/authflow/capillary"
@@ -232,7 +233,7 @@ func (c *Client) exec(flow string, ci *callInfo, fn func(ctx context.Context) er
 	if ci == nil {
 		ci = &callInfo{}
 	}
-	rec := &recorder{flow: flow}
+	rec := newRecorder(flow)
 	if ci.tagFlow != "" {
 		rec.flow = ci.tagFlow
 	}
@@ -246,7 +247,7 @@ func (c *Client) exec(flow string, ci *callInfo, fn func(ctx context.Context) er
 		// A script callback (a code source) may throw through the flow: the
 		// samples taken so far still reach k6.
 		if r := recover(); r != nil {
-			rec.flush(c.mi.vu.Context(), c.mi.vu.State(), flow)
+			rec.flush(c.mi.vu.Context(), c.mi.vu.State(), flow, nil)
 			panic(r)
 		}
 	}()
@@ -288,23 +289,19 @@ func (c *Client) classify(res *callResult, err error) {
 // finishStep pushes the samples of a step called on its own.
 func (c *Client) finishStep(res *callResult, rec *recorder) {
 	state := c.mi.vu.State()
-	ctx := c.mi.vu.Context()
-	rec.flush(ctx, state, "")
-	if s := c.mi.metrics.outcomeSamples(state, c.opts.Tags, res.flow, res.step, res.outcome, time.Now()); s != nil {
-		push(ctx, state, s)
-	}
+	own := c.mi.metrics.appendOutcomeSample(nil, state, c.opts.Tags, res.flow, res.step, res.outcome, time.Now())
+	rec.flush(c.mi.vu.Context(), state, "", own)
 }
 
 // finishFlow names the flow's samples res.flow, pushes them and the flow's
 // own samples.
 func (c *Client) finishFlow(res *callResult, rec *recorder) {
 	state := c.mi.vu.State()
-	ctx := c.mi.vu.Context()
-	rec.flush(ctx, state, res.flow)
 	now := time.Now()
-	s := c.mi.metrics.flowSamples(state, c.opts.Tags, res.flow, res.outcome, res.duration, now)
-	s = append(s, c.mi.metrics.outcomeSamples(state, c.opts.Tags, res.flow, res.step, res.outcome, now)...)
-	push(ctx, state, s)
+	var buf [4]metrics.Sample
+	own := c.mi.metrics.appendFlowSamples(buf[:0], state, c.opts.Tags, res.flow, res.outcome, res.duration, now)
+	own = c.mi.metrics.appendOutcomeSample(own, state, c.opts.Tags, res.flow, res.step, res.outcome, now)
+	rec.flush(c.mi.vu.Context(), state, res.flow, own)
 }
 
 // flowNaming names a flow from how it went (the sign-in's 2FA path).

@@ -119,36 +119,33 @@ func (fm *flowMetrics) stepSample(tm metrics.TagsAndMeta, status int, d time.Dur
 	return sample(fm.stepDuration, tm, end, metrics.D(d))
 }
 
-// outcomeSamples returns the counter sample of a step that ended in a
-// lockout, a rate limit or a refused code, or nothing.
-func (fm *flowMetrics) outcomeSamples(
-	state *lib.State, clientTags map[string]string, flow, step string, outcome b2core.Outcome, t time.Time,
+// appendOutcomeSample appends the counter sample of a step that ended in a
+// lockout, a rate limit or a refused code to dst.
+func (fm *flowMetrics) appendOutcomeSample(
+	dst metrics.Samples, state *lib.State, clientTags map[string]string, flow, step string, outcome b2core.Outcome, t time.Time,
 ) metrics.Samples {
 	c := fm.outcomeCounter(outcome)
 	if c == nil {
-		return nil
+		return dst
 	}
-	return metrics.Samples{sample(c, sampleTags(state, clientTags, tagFlow, flow, tagStep, step), t, 1)}
+	return append(dst, sample(c, sampleTags(state, clientTags, tagFlow, flow, tagStep, step), t, 1))
 }
 
-// flowSamples returns the samples of a finished flow.
-func (fm *flowMetrics) flowSamples(
-	state *lib.State, clientTags map[string]string, flow string, outcome b2core.Outcome,
+// appendFlowSamples appends the samples of a finished flow to dst.
+func (fm *flowMetrics) appendFlowSamples(
+	dst metrics.Samples, state *lib.State, clientTags map[string]string, flow string, outcome b2core.Outcome,
 	d time.Duration, end time.Time,
 ) metrics.Samples {
 	tm := sampleTags(state, clientTags, tagFlow, flow, tagOutcome, string(outcome))
-	out := metrics.Samples{
-		sample(fm.flowDuration, tm, end, metrics.D(d)),
-		sample(fm.flows, tm, end, 1),
-	}
+	dst = append(dst, sample(fm.flowDuration, tm, end, metrics.D(d)), sample(fm.flows, tm, end, 1))
 	if failed, counted := countsAsFailure(outcome); counted {
 		v := 0.0
 		if failed {
 			v = 1
 		}
-		out = append(out, sample(fm.flowFailed, sampleTags(state, clientTags, tagFlow, flow), end, v))
+		dst = append(dst, sample(fm.flowFailed, sampleTags(state, clientTags, tagFlow, flow), end, v))
 	}
-	return out
+	return dst
 }
 
 // retag returns c with the flow tag of each of its samples set to flow. It

@@ -53,7 +53,17 @@ type vuTransport struct {
 	// in the init context).
 	base   [2]http.Header
 	baseUA string
+	// urls are the parsed URLs of the paths requested so far (a flow
+	// requests the same few again and again), at most maxURLs of them.
+	urls map[urlKey]httpext.URL
 }
+
+// urlKey keys vuTransport.urls.
+type urlKey struct{ path, name string }
+
+// maxURLs bounds vuTransport.urls: paths with ids or queries in them
+// (histories) would otherwise grow it for ever.
+const maxURLs = 256
 
 var _ b2core.Transport = (*vuTransport)(nil)
 
@@ -99,21 +109,45 @@ type stepRecord struct {
 type recorder struct {
 	// flow is the flow tag the samples were taken with ("" for a step
 	// called on its own: the request's own flow).
-	flow       string
+	flow string
+	// containers are k6's HTTP trails, one per request, pushed as they are
+	// (outputs may look for *httpext.Trail).
 	containers []metrics.SampleContainer
-	steps      []stepRecord
+	// samples are the extension's own (a step duration per request), pushed
+	// with the call's own samples as one container: each container pushed
+	// is a send on the VU's channel, which may wake k6's output goroutine.
+	samples metrics.Samples
+	steps   []stepRecord
+	// Room for a usual flow, so that recording it allocates nothing more.
+	containersBuf [4]metrics.SampleContainer
+	samplesBuf    [8]metrics.Sample
+	stepsBuf      [4]stepRecord
+}
+
+func newRecorder(flow string) *recorder {
+	r := &recorder{flow: flow}
+	r.containers, r.samples, r.steps = r.containersBuf[:0], r.samplesBuf[:0], r.stepsBuf[:0]
+	return r
 }
 
 // flush sets the flow tag of every held sample to flow, unless they carry
-// it already, and pushes them.
-func (r *recorder) flush(ctx context.Context, state *lib.State, flow string) {
+// it already, and pushes them; extra (the call's own samples, tagged
+// already) go in the container of the step samples.
+func (r *recorder) flush(ctx context.Context, state *lib.State, flow string, extra metrics.Samples) {
+	retagging := flow != "" && flow != r.flow
 	for _, c := range r.containers {
-		if flow != "" && flow != r.flow {
+		if retagging {
 			c = retag(c, flow)
 		}
 		push(ctx, state, c)
 	}
-	r.containers = nil
+	if retagging {
+		retag(r.samples, flow)
+	}
+	if own := append(r.samples, extra...); len(own) > 0 {
+		push(ctx, state, own)
+	}
+	r.containers, r.samples = nil, nil
 }
 
 // lastStatus is the status of the call's last request, 0 if none answered.
@@ -174,7 +208,9 @@ func (s *scratch) drain(rec *recorder) {
 // borrower would otherwise take for its own.
 func (s *scratch) release() {
 	s.state, s.limited = lib.State{}, limitedTransport{}
-	s.drain(&recorder{})
+	for len(s.held) > 0 {
+		<-s.held
+	}
 	scratchPool.Put(s)
 }
 
@@ -231,9 +267,9 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		return nil, errInitContext
 	}
 	ci := callFrom(ctx)
-	u, err := httpext.NewURL(t.baseURL+req.Path, req.Name)
+	u, err := t.url(req)
 	if err != nil {
-		return nil, errors.New("invalid request URL (check baseURL)")
+		return nil, err
 	}
 	expected := t.expected
 	if ci != nil && ci.expected != nil {
@@ -249,7 +285,7 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 	}
 	preq := &httpext.ParsedHTTPRequest{
 		URL:              &u,
-		Req:              &http.Request{Method: req.Method, URL: u.GetURL(), Header: t.requestHeader(state, req)},
+		Req:              &http.Request{Method: req.Method, URL: new(*u.GetURL()), Header: t.requestHeader(state, req)},
 		Timeout:          t.timeout,
 		Throw:            true,                       // errors come back to us; we report them without the URL
 		ResponseType:     httpext.ResponseTypeBinary, // []byte as b2core wants it: no string copy
@@ -288,7 +324,7 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 	stepS := t.metrics.stepSample(stepTM, status, d, end)
 	if recording {
 		s.drain(ci.rec)
-		ci.rec.containers = append(ci.rec.containers, stepS)
+		ci.rec.samples = append(ci.rec.samples, stepS)
 		ci.rec.steps = append(ci.rec.steps, stepRecord{Step: req.Step, Name: req.Name, Status: status, Duration: d})
 	} else {
 		push(ctx, state, stepS)
@@ -297,6 +333,27 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		return nil, cleanError(err)
 	}
 	return out, nil
+}
+
+// url returns the URL of req, parsed once per path. MakeRequest only reads
+// it; the http.Request gets its own copy of the url.URL (net/http may
+// change a request's).
+func (t *vuTransport) url(req *b2core.Request) (httpext.URL, error) {
+	key := urlKey{req.Path, req.Name}
+	if u, ok := t.urls[key]; ok {
+		return u, nil
+	}
+	u, err := httpext.NewURL(t.baseURL+req.Path, req.Name)
+	if err != nil {
+		return u, errors.New("invalid request URL (check baseURL)")
+	}
+	if t.urls == nil {
+		t.urls = make(map[urlKey]httpext.URL)
+	}
+	if len(t.urls) < maxURLs {
+		t.urls[key] = u
+	}
+	return u, nil
 }
 
 // transportError is a request that got no answer. Its message never holds
