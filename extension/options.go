@@ -133,7 +133,10 @@ func decodeValue(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path strin
 	}
 	switch dst.Kind() {
 	case reflect.String:
-		s, ok := v.Export().(string)
+		s, ok := primitiveString(v)
+		if !ok {
+			s, ok = v.Export().(string)
+		}
 		if !ok {
 			return fmt.Errorf("%s must be a string, not %s", path, describe(v))
 		}
@@ -224,17 +227,15 @@ func decodeSlice(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path strin
 	return nil
 }
 
-// primitiveString returns v if it is a string primitive; anything else
-// (a String object included) takes decodeValue's longer way.
+// primitiveString returns v if it is a string primitive, without the
+// allocation of boxing it that v.Export() makes; anything else (a String
+// object included) takes the longer way of Export.
 func primitiveString(v sobek.Value) (string, bool) {
-	if v == nil {
+	s, ok := v.(sobek.String)
+	if !ok {
 		return "", false
 	}
-	if _, obj := v.(*sobek.Object); obj {
-		return "", false
-	}
-	s, ok := v.Export().(string)
-	return s, ok
+	return s.String(), true
 }
 
 // toDuration reads a k6 duration: a string time.ParseDuration accepts

@@ -366,7 +366,10 @@ func userArg(rt *sobek.Runtime, v sobek.Value, what string) (User, error) {
 		if common.IsNullish(x) {
 			return "", nil
 		}
-		s, ok := x.Export().(string)
+		s, ok := primitiveString(x)
+		if !ok {
+			s, ok = x.Export().(string)
+		}
 		if !ok {
 			return "", fmt.Errorf("%s.%s must be a string, not %s", what, k, describe(x))
 		}
