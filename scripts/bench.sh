@@ -5,8 +5,13 @@
 #
 #   1. the reference server's CPU per sign-in + Google TOTP flow against a
 #      trivial handler (refserver BenchmarkSignInGoogleFlow);
-#   2. the conformance suite's duration (conformance benchmarks, if any);
-#   3. the k6 comparison (bench/k6compare): the same flow by the extension,
+#   2. decoding the four answers of that flow: the hand-written decoders,
+#      go-json-experiment's v1 package and encoding/json side by side
+#      (b2core BenchmarkDecodeWizard);
+#   3. the extension's client side of the flow in-process, one VU, the
+#      server in a child process (extension BenchmarkSignInTOTP);
+#   4. the conformance suite's duration (conformance benchmarks, if any);
+#   5. the k6 comparison (bench/k6compare): the same flow by the extension,
 #      by plain k6 JavaScript and by a Go net/http client, client CPU per
 #      flow, flows/s and peak memory, against one `authflow serve`.
 #
@@ -55,11 +60,19 @@ gobench() {
   } >>"$md"
 }
 
-step "1/3 Reference server: CPU per sign-in + Google TOTP flow vs a trivial handler (refserver)"
+step "1/5 Reference server: CPU per sign-in + Google TOTP flow vs a trivial handler (refserver)"
 gobench "refserver-signin-google-flow" \
   go test -run='^$' -bench=SignInGoogleFlow -benchtime=5000x ./refserver/
 
-step "2/3 Conformance suite duration (conformance benchmarks)"
+step "2/5 Decoding the sign-in answers: hand-written vs go-json-experiment v1 vs encoding/json (b2core)"
+gobench "b2core-decode-wizard" \
+  go test -run='^$' -bench=DecodeWizard -benchmem ./b2core/
+
+step "3/5 The extension's client side of a sign-in, in-process (extension)"
+gobench "extension-signin-totp" \
+  go test -run='^$' -bench=SignInTOTP -benchtime=5000x -count=3 -benchmem ./extension/
+
+step "4/5 Conformance suite duration (conformance benchmarks)"
 list_rc=0
 list=$(go test -list 'Benchmark' ./conformance/ 2>&1) || list_rc=$?
 if [ "$list_rc" -ne 0 ]; then
@@ -75,7 +88,7 @@ else
   printf '\n## conformance-suite\n\nNo benchmark in ./conformance/: skipped.\n' >>"$md"
 fi
 
-step "3/3 k6 comparison: extension vs plain k6 JS vs Go net/http (bench/k6compare)"
+step "5/5 k6 comparison: extension vs plain k6 JS vs Go net/http (bench/k6compare)"
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
 set -- go run ./bench/k6compare --k6 bin/k6 --authflow bin/authflow --out "$out/k6compare" \
   --n "${BENCH_FLOWS:-5000}" --cpu-reps "${BENCH_CPU_REPS:-5}" --duration "${BENCH_DURATION:-10s}" \
