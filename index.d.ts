@@ -57,7 +57,13 @@ declare module 'k6/x/authflow' {
   /** Expected statuses, as k6's http.expectedStatuses: statuses and ranges. */
   export type ExpectedStatuses = Array<number | { min: number; max: number }>;
 
-  /** A test account, as `authflow serve --users-file` and the hooks write it. */
+  /**
+   * A test account, as `authflow serve --users-file` and the hooks write it.
+   * The users openUsers(), UserPicker.next() and the hooks hand out are host
+   * objects (as k6/http's Response is): they read, write, delete, list and
+   * serialize like plain objects, but cannot be frozen or sealed; `{...user}`
+   * makes a plain copy. Each is the script's own copy.
+   */
   export interface User {
     id?: number;
     email: string;
@@ -132,7 +138,12 @@ declare module 'k6/x/authflow' {
     durationMs: number;
   }
 
-  /** The result of every flow and step. */
+  /**
+   * The result of every flow and step: a host object, like User (readable,
+   * writable and serializable as a plain object, not freezable). Secrets
+   * (tokens, keys, the picked user) are readable but never listed, so
+   * JSON.stringify(result) never prints one.
+   */
   export interface Result {
     ok: boolean;
     /** Flow name ("signin_totp"...), or "step" for a step on its own. */

@@ -350,78 +350,6 @@ func (c *Client) runFlow(flow string, fn func(ctx context.Context) error, name *
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// resultObject turns res into the script's result object. extra adds the
-// call's own fields; secrets among them (tokens, keys) are set with
-// hidden(), so that JSON.stringify(result) never prints one.
-func (c *Client) resultObject(res *callResult, extra func(o *sobek.Object)) sobek.Value {
-	rt := c.mi.vu.Runtime()
-	o := rt.NewObject()
-	_ = o.Set("ok", res.ok())
-	_ = o.Set("flow", res.flow)
-	_ = o.Set("outcome", string(res.outcome))
-	_ = o.Set("step", res.step)
-	_ = o.Set("status", res.status)
-	_ = o.Set("reason", res.reason)
-	_ = o.Set("durationMs", ms(res.duration))
-	_ = o.Set("retryAfter", res.retryAfter.Seconds())
-	_ = o.Set("steps", rt.NewDynamicArray(&stepsArray{rt: rt, steps: res.steps}))
-	if res.attempts > 1 || res.waited > 0 {
-		_ = o.Set("attempts", res.attempts)
-		_ = o.Set("waitedMs", ms(res.waited))
-	}
-	if extra != nil && res.ok() {
-		extra(o)
-	}
-	if c.opts.Throw && !res.ok() && !(res.outcome == b2core.OutcomeLockout && c.opts.OnLockout == lockoutSkip) {
-		panic(c.jsError(res, o))
-	}
-	return o
-}
-
-// stepsArray is a result's steps. Most scripts never read them, so each
-// step becomes an object only when read, and stays that object (so that
-// r.steps[0] === r.steps[0], and a script's change to it holds). It is an
-// array to the script: Array.isArray, length, map and JSON.stringify work.
-type stepsArray struct {
-	rt    *sobek.Runtime
-	steps []stepRecord
-	vals  []sobek.Value
-}
-
-var _ sobek.DynamicArray = (*stepsArray)(nil)
-
-func (a *stepsArray) Len() int { return len(a.steps) }
-
-func (a *stepsArray) Get(i int) sobek.Value {
-	if i < 0 || i >= len(a.steps) {
-		return nil
-	}
-	if a.vals == nil {
-		a.vals = make([]sobek.Value, len(a.steps))
-	}
-	if a.vals[i] == nil {
-		s, o := a.steps[i], a.rt.NewObject()
-		_ = o.Set("step", s.Step)
-		_ = o.Set("name", s.Name)
-		_ = o.Set("status", s.Status)
-		_ = o.Set("durationMs", ms(s.Duration))
-		a.vals[i] = o
-	}
-	return a.vals[i]
-}
-
-// Set replaces a step; the array's length is fixed.
-func (a *stepsArray) Set(i int, v sobek.Value) bool {
-	if i < 0 || i >= len(a.steps) {
-		return false
-	}
-	a.Get(i)
-	a.vals[i] = v
-	return true
-}
-
-func (a *stepsArray) SetLen(n int) bool { return n == len(a.steps) }
-
 // hidden sets a non-enumerable property: readable, never serialized.
 func hidden(rt *sobek.Runtime, o *sobek.Object, name string, v any) {
 	_ = o.DefineDataProperty(name, rt.ToValue(v), sobek.FLAG_FALSE, sobek.FLAG_TRUE, sobek.FLAG_FALSE)
@@ -568,8 +496,8 @@ func (c *Client) SignIn(call sobek.FunctionCall) sobek.Value {
 		common.Throw(rt, err)
 	}
 	res, ref := c.signInUser(u, so)
-	return c.resultObject(res, func(o *sobek.Object) {
-		_ = o.Set("session", newJSSession(rt, ref))
+	return c.resultObject(res, func(f *resultFields) {
+		f.set("session", newJSSession(rt, ref))
 	})
 }
 
@@ -603,9 +531,9 @@ func (c *Client) signInPicked(p *UserPicker, so signInOptions) sobek.Value {
 			break
 		}
 	}
-	return c.resultObject(res, func(o *sobek.Object) {
-		_ = o.Set("session", newJSSession(rt, ref))
-		hidden(rt, o, "user", userToJS(rt, user))
+	return c.resultObject(res, func(f *resultFields) {
+		f.set("session", newJSSession(rt, ref))
+		f.hide("user", newUserObject(rt, user))
 	})
 }
 
@@ -650,7 +578,7 @@ func (c *Client) Refresh(session sobek.Value) sobek.Value {
 	ref := c.sessionOrThrow(session, "refresh(session)")
 	res := c.refreshSession(ref)
 	rt := c.mi.vu.Runtime()
-	return c.resultObject(res, func(o *sobek.Object) { _ = o.Set("session", newJSSession(rt, ref)) })
+	return c.resultObject(res, func(f *resultFields) { f.set("session", newJSSession(rt, ref)) })
 }
 
 // SignOut signs a session out: signOut(session).
@@ -688,7 +616,7 @@ func (c *Client) Challenge(session, email sobek.Value) sobek.Value {
 		tok = t
 		return err
 	}, nil)
-	return c.resultObject(res, func(o *sobek.Object) { hidden(rt, o, "token", tok) })
+	return c.resultObject(res, func(f *resultFields) { f.hide("token", tok) })
 }
 
 // ChangePassword changes a signed-in client's password:
@@ -726,7 +654,6 @@ func (c *Client) RestorePassword(email, newPassword sobek.Value) sobek.Value {
 func (c *Client) EnableGoogle(session sobek.Value) sobek.Value {
 	c.requireVU()
 	c.requireProfile(profileB2Core, "enableGoogle")
-	rt := c.mi.vu.Runtime()
 	ref := c.sessionOrThrow(session, "enableGoogle(session)")
 	var secret string
 	res := c.runFlow(b2core.FlowEnableGoogle, func(ctx context.Context) error {
@@ -735,7 +662,7 @@ func (c *Client) EnableGoogle(session sobek.Value) sobek.Value {
 		secret = k
 		return err
 	}, nil)
-	return c.resultObject(res, func(o *sobek.Object) { hidden(rt, o, "secret", secret) })
+	return c.resultObject(res, func(f *resultFields) { f.hide("secret", secret) })
 }
 
 // EnableSMS enables SMS 2FA with a phone number: enableSMS(session, phone).
@@ -788,9 +715,9 @@ func (c *Client) QrSignIn(mobile sobek.Value) sobek.Value {
 		out = ns
 		return err
 	}, nil)
-	return c.resultObject(res, func(o *sobek.Object) {
-		_ = o.Set("session", newJSSession(rt, newSessionRef(out)))
-		_ = o.Set("clientId", out.ClientID)
+	return c.resultObject(res, func(f *resultFields) {
+		f.set("session", newJSSession(rt, newSessionRef(out)))
+		f.set("clientId", out.ClientID)
 	})
 }
 
@@ -871,9 +798,9 @@ func (c *Client) TfaChanges(session, query sobek.Value) sobek.Value {
 		list, err = c.b2.TFAChanges(ctx, ref.get().AccessToken, q)
 		return err
 	}, nil)
-	return c.resultObject(res, func(o *sobek.Object) {
-		_ = o.Set("total", list.Total)
-		_ = o.Set("items", jsonValue(rt, list.Data))
+	return c.resultObject(res, func(f *resultFields) {
+		f.set("total", list.Total)
+		f.set("items", jsonValue(rt, list.Data))
 	})
 }
 
@@ -895,9 +822,9 @@ func (c *Client) PasswordChanges(session, query sobek.Value) sobek.Value {
 		list, err = c.b2.PasswordChanges(ctx, ref.get().AccessToken, q)
 		return err
 	}, nil)
-	return c.resultObject(res, func(o *sobek.Object) {
-		_ = o.Set("total", list.Total)
-		_ = o.Set("items", jsonValue(rt, list.Data))
+	return c.resultObject(res, func(f *resultFields) {
+		f.set("total", list.Total)
+		f.set("items", jsonValue(rt, list.Data))
 	})
 }
 

@@ -104,7 +104,7 @@ func (h *Hooks) CreateClient(opts sobek.Value) sobek.Value {
 	if err != nil {
 		h.throw("createClient", err)
 	}
-	return userToJS(h.mi.vu.Runtime(), u)
+	return newUserObject(h.mi.vu.Runtime(), u)
 }
 
 // CreateClients creates n accounts alike: createClients(n, options) → users.
@@ -122,7 +122,7 @@ func (h *Hooks) CreateClients(n sobek.Value, opts sobek.Value) sobek.Value {
 		if err != nil {
 			h.throw("createClients", err)
 		}
-		out = append(out, userToJS(rt, u))
+		out = append(out, newUserObject(rt, u))
 	}
 	return rt.NewArray(out...)
 }

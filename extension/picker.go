@@ -565,9 +565,7 @@ func (p *UserPicker) Next() sobek.Value {
 	if e == nil {
 		return sobek.Null()
 	}
-	o := userToJS(rt, e.user)
-	_ = o.DefineDataProperty(leaseKey, rt.ToValue(id), sobek.FLAG_FALSE, sobek.FLAG_TRUE, sobek.FLAG_FALSE)
-	return o
+	return rt.NewDynamicObject(&userObject{rt: rt, u: e.user, lease: id})
 }
 
 // Release ends a user's reservation and records how its flow ended:

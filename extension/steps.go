@@ -35,7 +35,7 @@ type stepParams struct {
 // run runs one step: nargs is the number of the step's own arguments (the
 // params object follows them).
 func (s *Steps) run(call sobek.FunctionCall, nargs int, profile, method string,
-	fn func(ctx context.Context) (func(o *sobek.Object), error),
+	fn func(ctx context.Context) (func(f *resultFields), error),
 ) sobek.Value {
 	c := s.c
 	c.requireVU()
@@ -53,7 +53,7 @@ func (s *Steps) run(call sobek.FunctionCall, nargs int, profile, method string,
 		}
 		ci.expected = exp
 	}
-	var extra func(o *sobek.Object)
+	var extra func(f *resultFields)
 	res, rec := c.execTagged(ci, p.Tags, func(ctx context.Context) error {
 		var err error
 		extra, err = fn(ctx)
@@ -88,24 +88,24 @@ func (s *Steps) str(v sobek.Value, what string) string { return stringArg(s.rt()
 func (s *Steps) session(v sobek.Value, what string) *sessionRef { return s.c.sessionOrThrow(v, what) }
 
 // setWizard sets the fields every wizard answer has.
-func setWizard(o *sobek.Object, uuid, workflow string, done bool) {
-	_ = o.Set("uuid", uuid)
-	_ = o.Set("workflow", workflow)
-	_ = o.Set("done", done)
+func setWizard(f *resultFields, uuid, workflow string, done bool) {
+	f.set("uuid", uuid)
+	f.set("workflow", workflow)
+	f.set("done", done)
 }
 
 // SignInWizard starts a Sign In Wizard session: signInWizard() → {uuid, workflow, recaptcha, isQrAvailable, isPasswordRecoveryAvailable}.
 func (s *Steps) SignInWizard(call sobek.FunctionCall) sobek.Value {
-	return s.run(call, 0, profileB2Core, "signInWizard", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 0, profileB2Core, "signInWizard", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.SignInWizard(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) {
-			setWizard(o, w.UUID, w.Workflow, w.Done)
-			_ = o.Set("recaptcha", w.Data.Recaptcha.Enabled)
-			_ = o.Set("isQrAvailable", w.Data.IsQRAvailable)
-			_ = o.Set("isPasswordRecoveryAvailable", w.Data.IsPasswordRecoveryAvailable)
+		return func(f *resultFields) {
+			setWizard(f, w.UUID, w.Workflow, w.Done)
+			f.set("recaptcha", w.Data.Recaptcha.Enabled)
+			f.set("isQrAvailable", w.Data.IsQRAvailable)
+			f.set("isPasswordRecoveryAvailable", w.Data.IsPasswordRecoveryAvailable)
 		}, nil
 	})
 }
@@ -115,18 +115,18 @@ func (s *Steps) SignIn(call sobek.FunctionCall) sobek.Value {
 	uuid := s.str(call.Argument(0), "steps.signIn(uuid, email, password): uuid")
 	email := s.str(call.Argument(1), "steps.signIn(uuid, email, password): email")
 	pw := s.str(call.Argument(2), "steps.signIn(uuid, email, password): password")
-	return s.run(call, 3, profileB2Core, "signIn", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 3, profileB2Core, "signIn", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.SignIn(ctx, uuid, email, pw)
 		if err != nil {
 			return nil, err
 		}
 		rt := s.rt()
-		return func(o *sobek.Object) {
-			setWizard(o, w.UUID, w.Workflow, w.Done)
-			_ = o.Set("tfaProviders", jsonValue(rt, w.Data.TFAProviders))
+		return func(f *resultFields) {
+			setWizard(f, w.UUID, w.Workflow, w.Done)
+			f.set("tfaProviders", jsonValue(rt, w.Data.TFAProviders))
 			if w.Workflow == b2core.WorkflowLogin {
 				sess := b2core.SessionFromTokens(b2core.Tokens{AccessToken: w.Data.AccessToken, RefreshToken: w.Data.RefreshToken})
-				_ = o.Set("session", newJSSession(rt, newSessionRef(sess)))
+				f.set("session", newJSSession(rt, newSessionRef(sess)))
 			}
 		}, nil
 	})
@@ -136,12 +136,12 @@ func (s *Steps) SignIn(call sobek.FunctionCall) sobek.Value {
 func (s *Steps) Choose2FA(call sobek.FunctionCall) sobek.Value {
 	uuid := s.str(call.Argument(0), "steps.choose2FA(uuid, type): uuid")
 	typ := s.str(call.Argument(1), "steps.choose2FA(uuid, type): type")
-	return s.run(call, 2, profileB2Core, "choose2FA", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "choose2FA", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.Choose2FA(ctx, uuid, typ)
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) { setWizard(o, w.UUID, w.Workflow, w.Done) }, nil
+		return func(f *resultFields) { setWizard(f, w.UUID, w.Workflow, w.Done) }, nil
 	})
 }
 
@@ -150,15 +150,15 @@ func (s *Steps) SubmitCode(call sobek.FunctionCall) sobek.Value {
 	uuid := s.str(call.Argument(0), "steps.submitCode(uuid, type, code): uuid")
 	typ := s.str(call.Argument(1), "steps.submitCode(uuid, type, code): type")
 	code := s.str(call.Argument(2), "steps.submitCode(uuid, type, code): code")
-	return s.run(call, 3, profileB2Core, "submitCode", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 3, profileB2Core, "submitCode", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.Submit2FACode(ctx, uuid, typ, code)
 		if err != nil {
 			return nil, err
 		}
 		rt := s.rt()
-		return func(o *sobek.Object) {
-			setWizard(o, w.UUID, w.Workflow, w.Done)
-			_ = o.Set("session", newJSSession(rt, newSessionRef(b2core.SessionFromTokens(w.Data))))
+		return func(f *resultFields) {
+			setWizard(f, w.UUID, w.Workflow, w.Done)
+			f.set("session", newJSSession(rt, newSessionRef(b2core.SessionFromTokens(w.Data))))
 		}, nil
 	})
 }
@@ -167,12 +167,12 @@ func (s *Steps) SubmitCode(call sobek.FunctionCall) sobek.Value {
 func (s *Steps) SignInRestore(call sobek.FunctionCall) sobek.Value {
 	uuid := s.str(call.Argument(0), "steps.signInRestore(uuid, code): uuid")
 	code := s.str(call.Argument(1), "steps.signInRestore(uuid, code): code")
-	return s.run(call, 2, profileB2Core, "signInRestore", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "signInRestore", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.SignInRestore(ctx, uuid, code)
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) { setWizard(o, w.UUID, w.Workflow, w.Done) }, nil
+		return func(f *resultFields) { setWizard(f, w.UUID, w.Workflow, w.Done) }, nil
 	})
 }
 
@@ -180,14 +180,14 @@ func (s *Steps) SignInRestore(call sobek.FunctionCall) sobek.Value {
 func (s *Steps) SignInReset(call sobek.FunctionCall) sobek.Value {
 	uuid := s.str(call.Argument(0), "steps.signInReset(uuid, newPassword): uuid")
 	pw := s.str(call.Argument(1), "steps.signInReset(uuid, newPassword): newPassword")
-	return s.run(call, 2, profileB2Core, "signInReset", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "signInReset", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.SignInReset(ctx, uuid, pw)
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) {
-			setWizard(o, w.UUID, w.Workflow, w.Done)
-			_ = o.Set("clientId", w.Data.Client.ID)
+		return func(f *resultFields) {
+			setWizard(f, w.UUID, w.Workflow, w.Done)
+			f.set("clientId", w.Data.Client.ID)
 		}, nil
 	})
 }
@@ -196,7 +196,7 @@ func (s *Steps) SignInReset(call sobek.FunctionCall) sobek.Value {
 // session in place: refresh(session).
 func (s *Steps) Refresh(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.refresh(session)")
-	return s.run(call, 1, profileB2Core, "refresh", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 1, profileB2Core, "refresh", func(ctx context.Context) (func(*resultFields), error) {
 		cur := ref.get()
 		t, err := s.c.b2.Refresh(ctx, cur.RefreshToken)
 		if err != nil {
@@ -206,28 +206,28 @@ func (s *Steps) Refresh(call sobek.FunctionCall) sobek.Value {
 		ns.ClientID = cur.ClientID
 		ref.set(*ns)
 		rt := s.rt()
-		return func(o *sobek.Object) { _ = o.Set("session", newJSSession(rt, ref)) }, nil
+		return func(f *resultFields) { f.set("session", newJSSession(rt, ref)) }, nil
 	})
 }
 
 // SignOut revokes a session: signOut(session).
 func (s *Steps) SignOut(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.signOut(session)")
-	return s.run(call, 1, profileB2Core, "signOut", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 1, profileB2Core, "signOut", func(ctx context.Context) (func(*resultFields), error) {
 		return nil, s.c.b2.SignOut(ctx, ref.get().AccessToken)
 	})
 }
 
 // QrChannel opens a QR sign-in channel: qrChannel() → {channelId, lifetimeMinutes}.
 func (s *Steps) QrChannel(call sobek.FunctionCall) sobek.Value {
-	return s.run(call, 0, profileB2Core, "qrChannel", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 0, profileB2Core, "qrChannel", func(ctx context.Context) (func(*resultFields), error) {
 		ch, err := s.c.b2.QRChannel(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) {
-			_ = o.Set("channelId", ch.ID)
-			_ = o.Set("lifetimeMinutes", ch.LifetimeMinutes)
+		return func(f *resultFields) {
+			f.set("channelId", ch.ID)
+			f.set("lifetimeMinutes", ch.LifetimeMinutes)
 		}, nil
 	})
 }
@@ -237,54 +237,52 @@ func (s *Steps) QrChannel(call sobek.FunctionCall) sobek.Value {
 func (s *Steps) QrAuthorize(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.qrAuthorize(session, channelId)")
 	ch := s.str(call.Argument(1), "steps.qrAuthorize(session, channelId): channelId")
-	return s.run(call, 2, profileB2Core, "qrAuthorize", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "qrAuthorize", func(ctx context.Context) (func(*resultFields), error) {
 		tok, err := s.c.b2.QRAuthorize(ctx, ref.get().AccessToken, ch)
 		if err != nil {
 			return nil, err
 		}
-		rt := s.rt()
-		return func(o *sobek.Object) { hidden(rt, o, "authorizationToken", tok) }, nil
+		return func(f *resultFields) { f.hide("authorizationToken", tok) }, nil
 	})
 }
 
 // QrSignIn signs in with an authorization token: qrSignIn(authorizationToken) → {session, clientId}.
 func (s *Steps) QrSignIn(call sobek.FunctionCall) sobek.Value {
 	tok := s.str(call.Argument(0), "steps.qrSignIn(authorizationToken): authorizationToken")
-	return s.run(call, 1, profileB2Core, "qrSignIn", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 1, profileB2Core, "qrSignIn", func(ctx context.Context) (func(*resultFields), error) {
 		r, err := s.c.b2.QRSignIn(ctx, tok)
 		if err != nil {
 			return nil, err
 		}
 		rt := s.rt()
-		return func(o *sobek.Object) {
+		return func(f *resultFields) {
 			sess := b2core.SessionFromTokens(r.Tokens)
 			sess.ClientID = r.ClientID
-			_ = o.Set("session", newJSSession(rt, newSessionRef(sess)))
-			_ = o.Set("clientId", r.ClientID)
+			f.set("session", newJSSession(rt, newSessionRef(sess)))
+			f.set("clientId", r.ClientID)
 		}, nil
 	})
 }
 
-func setChallenge(rt *sobek.Runtime, o *sobek.Object, ch *b2core.ChallengeResponse, success bool) {
+func setChallenge(f *resultFields, ch *b2core.ChallengeResponse, success bool) {
 	tok := ch.Token
 	if success {
 		tok = ch.SuccessTokenValue()
 	}
-	hidden(rt, o, "token", tok)
-	_ = o.Set("expiresAt", ch.ExpiresAt)
+	f.hide("token", tok)
+	f.set("expiresAt", ch.ExpiresAt)
 }
 
 // StartChallenge starts an authorized 2FA challenge (a code goes to the
 // client's email): startChallenge(session) → {token, expiresAt}.
 func (s *Steps) StartChallenge(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.startChallenge(session)")
-	return s.run(call, 1, profileB2Core, "startChallenge", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 1, profileB2Core, "startChallenge", func(ctx context.Context) (func(*resultFields), error) {
 		ch, err := s.c.b2.StartChallenge(ctx, ref.get().AccessToken)
 		if err != nil {
 			return nil, err
 		}
-		rt := s.rt()
-		return func(o *sobek.Object) { setChallenge(rt, o, ch, false) }, nil
+		return func(f *resultFields) { setChallenge(f, ch, false) }, nil
 	})
 }
 
@@ -292,13 +290,12 @@ func (s *Steps) StartChallenge(call sobek.FunctionCall) sobek.Value {
 // startUnauthorizedChallenge(email) → {token, expiresAt}.
 func (s *Steps) StartUnauthorizedChallenge(call sobek.FunctionCall) sobek.Value {
 	email := s.str(call.Argument(0), "steps.startUnauthorizedChallenge(email): email")
-	return s.run(call, 1, profileB2Core, "startUnauthorizedChallenge", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 1, profileB2Core, "startUnauthorizedChallenge", func(ctx context.Context) (func(*resultFields), error) {
 		ch, err := s.c.b2.StartUnauthorizedChallenge(ctx, email)
 		if err != nil {
 			return nil, err
 		}
-		rt := s.rt()
-		return func(o *sobek.Object) { setChallenge(rt, o, ch, false) }, nil
+		return func(f *resultFields) { setChallenge(f, ch, false) }, nil
 	})
 }
 
@@ -312,7 +309,7 @@ func (s *Steps) CompleteChallenge(call sobek.FunctionCall) sobek.Value {
 	}
 	tok := s.str(call.Argument(1), "steps.completeChallenge(session, token, code): token")
 	code := s.str(call.Argument(2), "steps.completeChallenge(session, token, code): code")
-	return s.run(call, 3, profileB2Core, "completeChallenge", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 3, profileB2Core, "completeChallenge", func(ctx context.Context) (func(*resultFields), error) {
 		bearer := ""
 		if ref != nil {
 			bearer = ref.get().AccessToken
@@ -321,22 +318,22 @@ func (s *Steps) CompleteChallenge(call sobek.FunctionCall) sobek.Value {
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) { setChallenge(rt, o, ch, true) }, nil
+		return func(f *resultFields) { setChallenge(f, ch, true) }, nil
 	})
 }
 
 // TfaStatus lists the 2FA methods: tfaStatus(session) → {total, items}.
 func (s *Steps) TfaStatus(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.tfaStatus(session)")
-	return s.run(call, 1, profileB2Core, "tfaStatus", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 1, profileB2Core, "tfaStatus", func(ctx context.Context) (func(*resultFields), error) {
 		l, err := s.c.b2.TFAStatus(ctx, ref.get().AccessToken)
 		if err != nil {
 			return nil, err
 		}
 		rt := s.rt()
-		return func(o *sobek.Object) {
-			_ = o.Set("total", l.Total)
-			_ = o.Set("items", jsonValue(rt, l.Data))
+		return func(f *resultFields) {
+			f.set("total", l.Total)
+			f.set("items", jsonValue(rt, l.Data))
 		}, nil
 	})
 }
@@ -345,13 +342,13 @@ func (s *Steps) TfaStatus(call sobek.FunctionCall) sobek.Value {
 func (s *Steps) TfaMethod(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.tfaMethod(session, provider)")
 	prov := s.str(call.Argument(1), "steps.tfaMethod(session, provider): provider")
-	return s.run(call, 2, profileB2Core, "tfaMethod", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "tfaMethod", func(ctx context.Context) (func(*resultFields), error) {
 		m, err := s.c.b2.TFAMethod(ctx, ref.get().AccessToken, prov)
 		if err != nil {
 			return nil, err
 		}
 		rt := s.rt()
-		return func(o *sobek.Object) { _ = o.Set("method", jsonValue(rt, m)) }, nil
+		return func(f *resultFields) { f.set("method", jsonValue(rt, m)) }, nil
 	})
 }
 
@@ -360,16 +357,15 @@ func (s *Steps) TfaMethod(call sobek.FunctionCall) sobek.Value {
 func (s *Steps) TfaEnableWizard(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.tfaEnableWizard(session, provider)")
 	prov := s.str(call.Argument(1), "steps.tfaEnableWizard(session, provider): provider")
-	return s.run(call, 2, profileB2Core, "tfaEnableWizard", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "tfaEnableWizard", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.TFAEnableWizard(ctx, ref.get().AccessToken, prov)
 		if err != nil {
 			return nil, err
 		}
-		rt := s.rt()
-		return func(o *sobek.Object) {
-			setWizard(o, w.UUID, w.Workflow, w.Done)
+		return func(f *resultFields) {
+			setWizard(f, w.UUID, w.Workflow, w.Done)
 			if w.Data != nil {
-				hidden(rt, o, "key", w.Data.Key)
+				f.hide("key", w.Data.Key)
 			}
 		}, nil
 	})
@@ -379,12 +375,12 @@ func (s *Steps) TfaEnableWizard(call sobek.FunctionCall) sobek.Value {
 func (s *Steps) TfaDisableWizard(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.tfaDisableWizard(session, provider)")
 	prov := s.str(call.Argument(1), "steps.tfaDisableWizard(session, provider): provider")
-	return s.run(call, 2, profileB2Core, "tfaDisableWizard", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "tfaDisableWizard", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.TFADisableWizard(ctx, ref.get().AccessToken, prov)
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) { setWizard(o, w.UUID, w.Workflow, w.Done) }, nil
+		return func(f *resultFields) { setWizard(f, w.UUID, w.Workflow, w.Done) }, nil
 	})
 }
 
@@ -406,13 +402,13 @@ func (s *Steps) TfaWizard(call sobek.FunctionCall) sobek.Value {
 	if err := decodeOptions(rt, call.Argument(1), &wr, "steps.tfaWizard request"); err != nil {
 		common.Throw(rt, err)
 	}
-	return s.run(call, 2, profileB2Core, "tfaWizard", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "tfaWizard", func(ctx context.Context) (func(*resultFields), error) {
 		w, err := s.c.b2.TFAWizard(ctx, ref.get().AccessToken, b2core.TFAWizardRequest{
 			UUID: wr.UUID, Action: wr.Action, Code: wr.Code, Key: wr.Key, Phone: wr.Phone})
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) { setWizard(o, w.UUID, w.Workflow, w.Done) }, nil
+		return func(f *resultFields) { setWizard(f, w.UUID, w.Workflow, w.Done) }, nil
 	})
 }
 
@@ -432,7 +428,7 @@ func (s *Steps) ChangePassword(call sobek.FunctionCall) sobek.Value {
 	ref := s.session(call.Argument(0), "steps.changePassword(session, successToken, newPassword)")
 	tok := s.str(call.Argument(1), "steps.changePassword(session, successToken, newPassword): successToken")
 	pw := s.str(call.Argument(2), "steps.changePassword(session, successToken, newPassword): newPassword")
-	return s.run(call, 3, profileB2Core, "changePassword", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 3, profileB2Core, "changePassword", func(ctx context.Context) (func(*resultFields), error) {
 		return nil, s.c.b2.ChangePassword(ctx, ref.get().AccessToken, tok, pw)
 	})
 }
@@ -442,7 +438,7 @@ func (s *Steps) ChangePassword(call sobek.FunctionCall) sobek.Value {
 func (s *Steps) RestorePassword(call sobek.FunctionCall) sobek.Value {
 	tok := s.str(call.Argument(0), "steps.restorePassword(successToken, newPassword): successToken")
 	pw := s.str(call.Argument(1), "steps.restorePassword(successToken, newPassword): newPassword")
-	return s.run(call, 2, profileB2Core, "restorePassword", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, "restorePassword", func(ctx context.Context) (func(*resultFields), error) {
 		return nil, s.c.b2.RestorePassword(ctx, tok, pw)
 	})
 }
@@ -468,14 +464,14 @@ func historyPage[T any](s *Steps, call sobek.FunctionCall, name string,
 	if err != nil {
 		common.Throw(rt, err)
 	}
-	return s.run(call, 2, profileB2Core, name, func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, name, func(ctx context.Context) (func(*resultFields), error) {
 		l, err := fetch(ctx, ref.get().AccessToken, q)
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) {
-			_ = o.Set("total", l.Total)
-			_ = o.Set("items", jsonValue(rt, l.Data))
+		return func(f *resultFields) {
+			f.set("total", l.Total)
+			f.set("items", jsonValue(rt, l.Data))
 		}, nil
 	})
 }
@@ -490,12 +486,12 @@ func historyRecord[T any](s *Steps, call sobek.FunctionCall, name string,
 	if err != nil {
 		common.Throw(rt, fmt.Errorf("steps.%s(session, id): id %w", name, err))
 	}
-	return s.run(call, 2, profileB2Core, name, func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 2, profileB2Core, name, func(ctx context.Context) (func(*resultFields), error) {
 		r, err := fetch(ctx, ref.get().AccessToken, id)
 		if err != nil {
 			return nil, err
 		}
-		return func(o *sobek.Object) { _ = o.Set("item", jsonValue(rt, r)) }, nil
+		return func(f *resultFields) { f.set("item", jsonValue(rt, r)) }, nil
 	})
 }
 
@@ -517,7 +513,7 @@ func (s *Steps) ReadCode(call sobek.FunctionCall) sobek.Value {
 		}
 		since = t
 	}
-	return s.run(call, 3, s.c.opts.Profile, "readCode", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 3, s.c.opts.Profile, "readCode", func(ctx context.Context) (func(*resultFields), error) {
 		src := s.c.b2.Config().Codes
 		if src == nil {
 			return nil, &b2core.StepError{Flow: b2core.StepFlow, Step: "read_code", Outcome: b2core.OutcomeFailure,
@@ -528,7 +524,7 @@ func (s *Steps) ReadCode(call sobek.FunctionCall) sobek.Value {
 			return nil, &b2core.StepError{Flow: b2core.StepFlow, Step: "read_code", Outcome: b2core.OutcomeFailure,
 				Reason: "no " + ch + " code", Err: err}
 		}
-		return func(o *sobek.Object) { hidden(rt, o, "code", code) }, nil
+		return func(f *resultFields) { f.hide("code", code) }, nil
 	})
 }
 
@@ -544,13 +540,13 @@ func (s *Steps) CapillaryValidate(call sobek.FunctionCall) sobek.Value {
 	if err != nil {
 		common.Throw(rt, err)
 	}
-	return s.run(call, 1, profileCapillary, "capillaryValidate", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 1, profileCapillary, "capillaryValidate", func(ctx context.Context) (func(*resultFields), error) {
 		tok, err := s.c.cap.Validate(ctx, capillary.ValidateRequest{IdentifierType: o.IdentifierType,
 			IdentifierValue: o.IdentifierValue, DeviceID: o.DeviceID, Brand: o.Brand, Password: o.Password})
 		if err != nil {
 			return nil, err
 		}
-		return func(ob *sobek.Object) { hidden(rt, ob, "token", tok) }, nil
+		return func(f *resultFields) { f.hide("token", tok) }, nil
 	})
 }
 
@@ -575,7 +571,7 @@ func (s *Steps) CapillaryChange(call sobek.FunctionCall) sobek.Value {
 	if err != nil {
 		common.Throw(rt, err)
 	}
-	return s.run(call, 1, profileCapillary, "capillaryChange", func(ctx context.Context) (func(*sobek.Object), error) {
+	return s.run(call, 1, profileCapillary, "capillaryChange", func(ctx context.Context) (func(*resultFields), error) {
 		return nil, s.c.cap.Change(ctx, capillary.ChangeRequest{DeviceID: o.DeviceID, Password: o.Password,
 			NewPassword: o.NewPassword, ConfirmPassword: o.NewPassword, Brand: o.Brand, Token: o.Token,
 			IdentifierType: o.IdentifierType, IdentifierValue: o.IdentifierValue})

@@ -301,8 +301,8 @@ func (mi *ModuleInstance) openUsers(path string) *sobek.Object {
 }
 
 // usersArray is the script's read-only view of a userSet: users[i] is a
-// fresh plain object each time, so a script may change its copy without
-// touching the one other VUs see.
+// fresh user object each time (see userObject), so a script may change its
+// copy without touching the one other VUs see.
 type usersArray struct {
 	rt  *sobek.Runtime
 	set *userSet
@@ -315,37 +315,10 @@ func (a *usersArray) Get(i int) sobek.Value {
 	if i < 0 || i >= a.set.Len() {
 		return sobek.Undefined()
 	}
-	return userToJS(a.rt, a.set.At(i))
+	return newUserObject(a.rt, a.set.At(i))
 }
 func (a *usersArray) Set(int, sobek.Value) bool { return false }
 func (a *usersArray) SetLen(int) bool           { return false }
-
-// userToJS returns u as a plain object (secrets included: it is the
-// script's own test data, and setup() must be able to return it).
-func userToJS(rt *sobek.Runtime, u User) *sobek.Object {
-	o := rt.NewObject()
-	_ = o.Set("id", u.ID)
-	_ = o.Set("email", u.Email)
-	_ = o.Set("password", u.Password)
-	_ = o.Set("totpSecret", nullable(u.TOTPSecret))
-	_ = o.Set("phone", nullable(u.Phone))
-	tf := u.TwoFactor
-	if tf == nil {
-		tf = []string{}
-	}
-	arr := make([]any, len(tf))
-	for i, m := range tf {
-		arr[i] = m
-	}
-	_ = o.Set("twoFactor", rt.NewArray(arr...))
-	if u.Username != "" {
-		_ = o.Set("username", u.Username)
-	}
-	if u.ExternalID != "" {
-		_ = o.Set("externalId", u.ExternalID)
-	}
-	return o
-}
 
 func nullable(s string) any {
 	if s == "" {
@@ -357,6 +330,11 @@ func nullable(s string) any {
 // userArg reads a user object from the script. Unknown keys are allowed (a
 // user is data, not options); email is required.
 func userArg(rt *sobek.Runtime, v sobek.Value, what string) (User, error) {
+	if uo, ok := wrapped[*userObject](v); ok {
+		if u, unchanged := uo.user(); unchanged {
+			return u, nil
+		}
+	}
 	obj, ok := v.(*sobek.Object)
 	if common.IsNullish(v) || !ok || isArray(obj) || isFunction(obj) {
 		return User{}, fmt.Errorf("%s must be a user object {email, password, totpSecret?, phone?}, not %s", what, describe(v))
