@@ -190,8 +190,12 @@ func (c *Client) send(ctx context.Context, s step) (*Request, *Response, error) 
 		}
 		req.Header.Set("Authorization", "Bearer "+s.bearer)
 	}
-	if s.body != nil {
-		b, err := json.Marshal(s.body)
+	switch body := s.body.(type) {
+	case nil:
+	case jsonBody:
+		req.Body = body.appendJSON(make([]byte, 0, 192))
+	default:
+		b, err := json.Marshal(body)
 		if err != nil {
 			return req, nil, &StepError{Flow: req.Flow, Step: req.Step, Outcome: OutcomeFailure, Reason: "cannot encode request", Err: err}
 		}
