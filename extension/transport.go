@@ -55,7 +55,7 @@ type vuTransport struct {
 	baseUA string
 	// urls are the parsed URLs of the paths requested so far (a flow
 	// requests the same few again and again), at most maxURLs of them.
-	urls map[urlKey]httpext.URL
+	urls map[urlKey]*httpext.URL
 }
 
 // urlKey keys vuTransport.urls.
@@ -284,7 +284,7 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 		flow = ci.rec.flow // what flush would retag it to
 	}
 	preq := &httpext.ParsedHTTPRequest{
-		URL:              &u,
+		URL:              u,
 		Req:              &http.Request{Method: req.Method, URL: new(*u.GetURL()), Header: t.requestHeader(state, req)},
 		Timeout:          t.timeout,
 		Throw:            true,                       // errors come back to us; we report them without the URL
@@ -295,7 +295,10 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 	// The step's tags are the request's but its name: made once for both,
 	// with metadata of their own (MakeRequest may add to the request's).
 	stepTM := sampleTags(state, t.tags, tagFlow, flow, tagStep, req.Step)
-	preq.TagsAndMeta = metrics.TagsAndMeta{Tags: stepTM.Tags, Metadata: maps.Clone(stepTM.Metadata)}
+	preq.TagsAndMeta = metrics.TagsAndMeta{Tags: stepTM.Tags}
+	if len(stepTM.Metadata) > 0 {
+		preq.TagsAndMeta.Metadata = maps.Clone(stepTM.Metadata) // SetMetadata makes one if it needs it
+	}
 	preq.TagsAndMeta.SetTag(tagName, req.Name)
 	if req.Body != nil {
 		preq.Body = bytes.NewBuffer(req.Body)
@@ -335,25 +338,25 @@ func (t *vuTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Resp
 	return out, nil
 }
 
-// url returns the URL of req, parsed once per path. MakeRequest only reads
-// it; the http.Request gets its own copy of the url.URL (net/http may
-// change a request's).
-func (t *vuTransport) url(req *b2core.Request) (httpext.URL, error) {
+// url returns the URL of req, parsed once per path and shared by the VU's
+// requests of that path: MakeRequest only reads it. The http.Request gets
+// its own copy of the url.URL (net/http may change a request's).
+func (t *vuTransport) url(req *b2core.Request) (*httpext.URL, error) {
 	key := urlKey{req.Path, req.Name}
 	if u, ok := t.urls[key]; ok {
 		return u, nil
 	}
 	u, err := httpext.NewURL(t.baseURL+req.Path, req.Name)
 	if err != nil {
-		return u, errors.New("invalid request URL (check baseURL)")
+		return nil, errors.New("invalid request URL (check baseURL)")
 	}
 	if t.urls == nil {
-		t.urls = make(map[urlKey]httpext.URL)
+		t.urls = make(map[urlKey]*httpext.URL)
 	}
 	if len(t.urls) < maxURLs {
-		t.urls[key] = u
+		t.urls[key] = &u
 	}
-	return u, nil
+	return &u, nil
 }
 
 // transportError is a request that got no answer. Its message never holds
