@@ -59,7 +59,12 @@ func decodeStruct(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path stri
 		if common.IsNullish(fv) {
 			continue
 		}
-		if err := decodeValue(rt, fv, dst.FieldByIndex(idx), path+"."+key); err != nil {
+		field := dst.FieldByIndex(idx)
+		if s, ok := primitiveString(fv); ok && field.Kind() == reflect.String {
+			field.SetString(s) // what decodeValue does, without making the path
+			continue
+		}
+		if err := decodeValue(rt, fv, field, path+"."+key); err != nil {
 			return err
 		}
 	}
