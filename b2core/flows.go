@@ -64,18 +64,20 @@ func pick2FA(cred Credentials, providers []TFAProvider) string {
 	if cred.Method != "" {
 		return cred.Method
 	}
-	enabled := map[string]bool{}
+	var google, sms, anyEnabled bool
 	for _, p := range providers {
 		if p.Enabled {
-			enabled[p.Name] = true
+			anyEnabled = true
+			google = google || p.Name == ProviderGoogle
+			sms = sms || p.Name == ProviderSMS
 		}
 	}
 	switch {
-	case cred.TOTPSecret != "" && (enabled[ProviderGoogle] || len(enabled) == 0):
+	case cred.TOTPSecret != "" && (google || !anyEnabled):
 		return ProviderGoogle
-	case enabled[ProviderSMS] || cred.Phone != "":
+	case sms || cred.Phone != "":
 		return ProviderSMS
-	case enabled[ProviderGoogle]:
+	case google:
 		return ProviderGoogle
 	}
 	return ProviderSMS
