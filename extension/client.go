@@ -434,16 +434,15 @@ func predictedSignIn(u User, so signInOptions) string {
 // signin when it ended without 2FA, or the predicted path when it failed
 // before the path showed.
 func signInFlowName(res *callResult, rec *recorder, u User, so signInOptions) string {
-	seen := map[string]bool{res.step: true}
-	for _, s := range rec.steps {
-		seen[s.Step] = true
+	seen := func(step string) bool {
+		return res.step == step || slices.ContainsFunc(rec.steps, func(s stepRecord) bool { return s.Step == step })
 	}
 	switch {
-	case seen["signin_password_restore"] || seen["signin_password_reset"]:
+	case seen("signin_password_restore") || seen("signin_password_reset"):
 		return flowSignInReset
-	case seen["2fa_google"]:
+	case seen("2fa_google"):
 		return flowSignInTOTP
-	case seen["2fa_sms"]:
+	case seen("2fa_sms"):
 		return flowSignInSMS
 	case res.ok():
 		return b2core.FlowSignIn
