@@ -1,6 +1,8 @@
 package extension
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 
 	"github.com/grafana/sobek"
@@ -62,4 +64,27 @@ func (ov *overlay) appendAdded(keys []string) []string {
 		}
 	}
 	return keys
+}
+
+// marshalObject writes a host object's listed properties as JSON, in
+// order. k6 sends setup() data to the VUs as json.Marshal of its Export(),
+// which for a host object is its Go handler: without this a user or a
+// result returned by setup() would arrive as {}.
+func marshalObject(keys []string, get func(string) sobek.Value) ([]byte, error) {
+	buf := append(make([]byte, 0, 256), '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := json.Marshal(exportOf(get(k)))
+		if err != nil {
+			return nil, fmt.Errorf("property %s: %w", k, err)
+		}
+		buf = append(append(append(buf, kb...), ':'), vb...)
+	}
+	return append(buf, '}'), nil
 }

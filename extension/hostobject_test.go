@@ -1,6 +1,7 @@
 package extension
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"testing"
@@ -72,4 +73,33 @@ func TestHostObjectsBehaveAsPlainObjects(t *testing.T) {
 			assert.Equal(t, tc.want, got.String(), tc.js)
 		})
 	}
+}
+
+// TestHostObjectsAsSetupData sends users and results through what k6 does
+// to setup() data (json.Marshal of the exported value): they must arrive as
+// JSON.stringify writes them, secrets left out.
+func TestHostObjectsAsSetupData(t *testing.T) {
+	t.Parallel()
+	srv := refServer(t, refserver.Config{})
+	v := newTestVU(t, nil)
+	v.run(fmt.Sprintf(`var hooks = new authflow.Hooks(%[1]q + '/__hooks');
+		var c = new authflow.Client({ baseURL: %[1]q });`, srv.URL))
+	v.toVU()
+	v.run(`var u = hooks.createClient({ twoFactor: ['google'] }); u.note = 'mine';
+		var data = { user: u, users: [hooks.createClient({ twoFactor: [] })], failed: c.signIn({ email: 'nobody@x.test', password: 'pw' }),
+			picked: c.signIn(new authflow.UserPicker([hooks.createClient({ twoFactor: [] })])) };`)
+	got, err := json.Marshal(v.run(`data`).Export())
+	require.NoError(t, err)
+	want := v.run(`JSON.stringify(data)`).String()
+	assert.JSONEq(t, want, string(got))
+	assert.Contains(t, string(got), `"note":"mine"`)
+	assert.NotContains(t, string(got), "__authflowLease")
+	var back struct {
+		Picked map[string]any `json:"picked"`
+	}
+	require.NoError(t, json.Unmarshal(got, &back))
+	assert.Equal(t, true, back.Picked["ok"])
+	assert.NotContains(t, back.Picked, "user", "the picked user is hidden")
+	assert.Contains(t, back.Picked["session"], "clientId")
+	assert.NotContains(t, string(got), "Token\":", "no token of the session")
 }

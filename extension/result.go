@@ -1,6 +1,8 @@
 package extension
 
 import (
+	"encoding/json"
+
 	"github.com/grafana/sobek"
 
 	"github.com/authflow/authflow/b2core"
@@ -214,3 +216,15 @@ func (a *stepsArray) Set(i int, v sobek.Value) bool {
 }
 
 func (a *stepsArray) SetLen(n int) bool { return n == len(a.steps) }
+
+// MarshalJSON implements json.Marshaler (see marshalObject).
+func (r *resultObj) MarshalJSON() ([]byte, error) { return marshalObject(r.Keys(), r.Get) }
+
+// MarshalJSON implements json.Marshaler: the steps as an array of objects.
+func (a *stepsArray) MarshalJSON() ([]byte, error) {
+	list := make([]any, len(a.steps))
+	for i := range a.steps {
+		list[i] = exportOf(a.Get(i))
+	}
+	return json.Marshal(list)
+}

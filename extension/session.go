@@ -133,3 +133,7 @@ func sessionArg(rt *sobek.Runtime, v sobek.Value) (*sessionRef, error) {
 	}
 	return newSessionRef(&s), nil
 }
+
+// MarshalJSON implements json.Marshaler: the session's listed properties,
+// no token (see marshalObject).
+func (j *jsSession) MarshalJSON() ([]byte, error) { return marshalObject(j.Keys(), j.Get) }

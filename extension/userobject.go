@@ -133,3 +133,6 @@ func stringArray(rt *sobek.Runtime, list []string) *sobek.Object {
 	}
 	return rt.NewArray(arr...)
 }
+
+// MarshalJSON implements json.Marshaler (see marshalObject).
+func (o *userObject) MarshalJSON() ([]byte, error) { return marshalObject(o.Keys(), o.Get) }
