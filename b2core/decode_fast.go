@@ -28,22 +28,30 @@ var (
 	_ fastDecoder = (*Tokens)(nil)
 )
 
-// once marks field i of a decoder seen. It refuses a key the decoder would
-// match only by case (ok false) and a field met twice, which encoding/json
-// merges into the first value in ways not worth repeating here.
-func once(seen *uint8, i int, ok bool) bool {
-	if !ok {
-		return false
+// members reads an object, or null, whose fields are names (at most 8),
+// calling read with the index of each one met: read must consume the
+// value. Other keys are skipped. It refuses a key that matches a name only
+// by case and a field met twice, which encoding/json merges into the first
+// value in ways not worth repeating here. seen has bit i set for each field
+// i met.
+func (s *scanner) members(read func(i int) bool, names ...string) (seen uint8, ok bool) {
+	if s.null() {
+		return 0, true
 	}
-	if i < 0 {
-		return true
-	}
-	bit := uint8(1) << i
-	if *seen&bit != 0 {
-		return false
-	}
-	*seen |= bit
-	return true
+	ok = s.object(func(key []byte) bool {
+		i, ok := field(key, names...)
+		switch {
+		case !ok:
+			return false
+		case i < 0:
+			return s.skip()
+		case seen&(1<<i) != 0:
+			return false
+		}
+		seen |= 1 << i
+		return read(i)
+	})
+	return seen, ok
 }
 
 // decodeWizardFast decodes a wizard answer whose data type has a
@@ -64,14 +72,8 @@ func decodeWizardFast[D any](body []byte) (*Wizard[D], bool) {
 	default:
 		return nil, false
 	}
-	const uuidSeen, workflowSeen = 1 << 3, 1 << 4
-	var seen uint8
 	s := &scanner{b: body}
-	ok := s.object(func(key []byte) bool {
-		i, ok := field(key, "code", "data", "done", "uuid", "workflow")
-		if !once(&seen, i, ok) {
-			return false
-		}
+	seen, ok := s.members(func(i int) bool {
 		switch i {
 		case 0:
 			return s.null() || s.smallInt(&w.Code)
@@ -83,13 +85,13 @@ func decodeWizardFast[D any](body []byte) (*Wizard[D], bool) {
 			raw, ok := s.rawString(false)
 			w.UUID = string(raw)
 			return ok
-		case 4:
+		default:
 			raw, ok := s.rawString(false)
 			w.Workflow = workflowName(raw)
 			return ok
 		}
-		return s.skip()
-	})
+	}, "code", "data", "done", "uuid", "workflow")
+	const uuidSeen, workflowSeen = 1 << 3, 1 << 4
 	if !ok || !s.end() || seen&(uuidSeen|workflowSeen) != uuidSeen|workflowSeen {
 		return nil, false
 	}
@@ -116,84 +118,46 @@ func workflowName(raw []byte) string {
 }
 
 func (d *WizardInitData) decodeFast(s *scanner) bool {
-	if s.null() {
-		return true
-	}
-	var seen uint8
-	return s.object(func(key []byte) bool {
-		i, ok := field(key, "recaptcha", "is_qr_available", "is_password_recovery_available")
-		if !once(&seen, i, ok) {
-			return false
-		}
+	_, ok := s.members(func(i int) bool {
 		switch i {
 		case 0:
 			return d.Recaptcha.decodeFast(s)
 		case 1:
 			return s.boolean(&d.IsQRAvailable)
-		case 2:
+		default:
 			return s.boolean(&d.IsPasswordRecoveryAvailable)
 		}
-		return s.skip()
-	})
+	}, "recaptcha", "is_qr_available", "is_password_recovery_available")
+	return ok
 }
 
 func (d *Recaptcha) decodeFast(s *scanner) bool {
-	if s.null() {
-		return true
-	}
-	var seen uint8
-	return s.object(func(key []byte) bool {
-		i, ok := field(key, "enabled")
-		if !once(&seen, i, ok) {
-			return false
-		}
-		if i == 0 {
-			return s.boolean(&d.Enabled)
-		}
-		return s.skip()
-	})
+	_, ok := s.members(func(int) bool { return s.boolean(&d.Enabled) }, "enabled")
+	return ok
 }
 
 func (d *SignInData) decodeFast(s *scanner) bool {
-	if s.null() {
-		return true
-	}
-	var seen uint8
-	return s.object(func(key []byte) bool {
-		i, ok := field(key, "accessToken", "refreshToken", "tfaProviders")
-		if !once(&seen, i, ok) {
-			return false
-		}
+	_, ok := s.members(func(i int) bool {
 		switch i {
 		case 0:
 			return decodeToken(s, &d.AccessToken)
 		case 1:
 			return decodeToken(s, &d.RefreshToken)
-		case 2:
+		default:
 			return decodeProviders(s, &d.TFAProviders)
 		}
-		return s.skip()
-	})
+	}, "accessToken", "refreshToken", "tfaProviders")
+	return ok
 }
 
 func (d *Tokens) decodeFast(s *scanner) bool {
-	if s.null() {
-		return true
-	}
-	var seen uint8
-	return s.object(func(key []byte) bool {
-		i, ok := field(key, "accessToken", "refreshToken")
-		if !once(&seen, i, ok) {
-			return false
-		}
-		switch i {
-		case 0:
+	_, ok := s.members(func(i int) bool {
+		if i == 0 {
 			return decodeToken(s, &d.AccessToken)
-		case 1:
-			return decodeToken(s, &d.RefreshToken)
 		}
-		return s.skip()
-	})
+		return decodeToken(s, &d.RefreshToken)
+	}, "accessToken", "refreshToken")
+	return ok
 }
 
 // decodeToken reads a *Token: null is nil.
@@ -204,22 +168,17 @@ func decodeToken(s *scanner, dst **Token) bool {
 	}
 	t := &Token{}
 	*dst = t
-	var seen uint8
-	return s.object(func(key []byte) bool {
-		i, ok := field(key, "token", "createdAt", "expiresAt")
-		if !once(&seen, i, ok) {
-			return false
-		}
+	_, ok := s.members(func(i int) bool {
 		switch i {
 		case 0:
 			return s.str(&t.Token)
 		case 1:
 			return s.str(&t.CreatedAt)
-		case 2:
+		default:
 			return s.str(&t.ExpiresAt)
 		}
-		return s.skip()
-	})
+	}, "token", "createdAt", "expiresAt")
+	return ok
 }
 
 // decodeProviders reads tfaProviders: null is nil, [] an empty list.
@@ -238,23 +197,15 @@ func decodeProviders(s *scanner, dst *[]TFAProvider) bool {
 }
 
 func (d *TFAProvider) decodeFast(s *scanner) bool {
-	if s.null() {
-		return true
-	}
-	var seen uint8
-	return s.object(func(key []byte) bool {
-		i, ok := field(key, "name", "localizedCaption", "enabled")
-		if !once(&seen, i, ok) {
-			return false
-		}
+	_, ok := s.members(func(i int) bool {
 		switch i {
 		case 0:
 			return s.str(&d.Name)
 		case 1:
 			return s.str(&d.LocalizedCaption)
-		case 2:
+		default:
 			return s.boolean(&d.Enabled)
 		}
-		return s.skip()
-	})
+	}, "name", "localizedCaption", "enabled")
+	return ok
 }
