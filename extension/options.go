@@ -60,8 +60,7 @@ func decodeStruct(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path stri
 			continue
 		}
 		field := dst.FieldByIndex(idx)
-		if s, ok := primitiveString(fv); ok && field.Kind() == reflect.String {
-			field.SetString(s) // what decodeValue does, without making the path
+		if setString(fv, field) {
 			continue
 		}
 		if err := decodeValue(rt, fv, field, path+"."+key); err != nil {
@@ -138,10 +137,7 @@ func decodeValue(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path strin
 	}
 	switch dst.Kind() {
 	case reflect.String:
-		s, ok := primitiveString(v)
-		if !ok {
-			s, ok = v.Export().(string)
-		}
+		s, ok := stringOf(v)
 		if !ok {
 			return fmt.Errorf("%s must be a string, not %s", path, describe(v))
 		}
@@ -208,7 +204,7 @@ func decodeSlice(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path strin
 	obj, ok := v.(*sobek.Object)
 	if !ok {
 		// A single string stands for a one-element []string.
-		if s, ok := v.Export().(string); ok && ofStrings {
+		if s, ok := stringOf(v); ok && ofStrings {
 			dst.Set(reflect.ValueOf([]string{s}).Convert(dst.Type()))
 			return nil
 		}
@@ -220,8 +216,7 @@ func decodeSlice(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path strin
 	out := reflect.MakeSlice(dst.Type(), n, n)
 	for i := range n {
 		ev := obj.Get(strconv.Itoa(i))
-		if s, ok := primitiveString(ev); ok && ofStrings {
-			out.Index(i).SetString(s) // what decodeValue does, without its path
+		if setString(ev, out.Index(i)) {
 			continue
 		}
 		if err := decodeValue(rt, ev, out.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
@@ -232,15 +227,29 @@ func decodeSlice(rt *sobek.Runtime, v sobek.Value, dst reflect.Value, path strin
 	return nil
 }
 
-// primitiveString returns v if it is a string primitive, without the
-// allocation of boxing it that v.Export() makes; anything else (a String
-// object included) takes the longer way of Export.
-func primitiveString(v sobek.Value) (string, bool) {
-	s, ok := v.(sobek.String)
-	if !ok {
-		return "", false
+// stringOf returns v's string, as v.Export().(string) does, but a string
+// primitive without the allocation of boxing it into an interface first:
+// user fields, options and list elements are read on every call.
+func stringOf(v sobek.Value) (string, bool) {
+	if s, ok := v.(sobek.String); ok {
+		return s.String(), true
 	}
-	return s.String(), true
+	s, ok := exportOf(v).(string)
+	return s, ok
+}
+
+// setString sets dst, a string field or element, to v if v is a string:
+// what decodeValue does for one, without the error path decodeValue must
+// be given, which would otherwise be built for every option and element.
+func setString(v sobek.Value, dst reflect.Value) bool {
+	if dst.Kind() != reflect.String {
+		return false
+	}
+	s, ok := stringOf(v)
+	if ok {
+		dst.SetString(s)
+	}
+	return ok
 }
 
 // toDuration reads a k6 duration: a string time.ParseDuration accepts

@@ -344,10 +344,7 @@ func userArg(rt *sobek.Runtime, v sobek.Value, what string) (User, error) {
 		if common.IsNullish(x) {
 			return "", nil
 		}
-		s, ok := primitiveString(x)
-		if !ok {
-			s, ok = x.Export().(string)
-		}
+		s, ok := stringOf(x)
 		if !ok {
 			return "", fmt.Errorf("%s.%s must be a string, not %s", what, k, describe(x))
 		}
