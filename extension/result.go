@@ -2,6 +2,7 @@ package extension
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/grafana/sobek"
 
@@ -126,10 +127,11 @@ func (r *resultObj) Get(key string) sobek.Value {
 // own reports whether key is one of the result's properties as made.
 func (r *resultObj) own(key string) bool {
 	switch key {
-	case "ok", "flow", "outcome", "step", "status", "reason", "durationMs", "retryAfter", "steps":
-		return true
 	case "attempts", "waitedMs":
 		return r.retried()
+	}
+	if slices.Contains(resultKeys[:], key) {
+		return true
 	}
 	_, ok := r.field(key)
 	return ok

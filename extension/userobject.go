@@ -1,6 +1,10 @@
 package extension
 
-import "github.com/grafana/sobek"
+import (
+	"slices"
+
+	"github.com/grafana/sobek"
+)
 
 // userObject is how a user reaches a script (users[i] of openUsers(),
 // picker.next(), hooks.createClient()): a host object (see hostobject.go)
@@ -75,14 +79,12 @@ func (o *userObject) Get(key string) sobek.Value {
 // own reports whether key is one of the user's properties as made.
 func (o *userObject) own(key string) bool {
 	switch key {
-	case "id", "email", "password", "totpSecret", "phone", "twoFactor":
-		return true
 	case "username":
 		return o.u.Username != ""
 	case "externalId":
 		return o.u.ExternalID != ""
 	}
-	return false
+	return slices.Contains(userKeys[:], key)
 }
 
 // Set implements sobek.DynamicObject.
