@@ -16,7 +16,7 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './
 export AUTHFLOW_K6 := $(CURDIR)/bin/k6
 export AUTHFLOW_BIN := $(CURDIR)/bin/authflow
 
-.PHONY: all build run test unit fuzz bench lint fmt clean help
+.PHONY: all build run test unit fuzz bench lint types fmt clean help
 
 all: build
 
@@ -25,7 +25,8 @@ help:
 	@echo "make test   - lint, build, all tests with -race (incl. end-to-end bin/k6 runs), brief fuzzing"
 	@echo "make build  - bin/k6 (k6 $(K6_VERSION) + k6/x/authflow, built by xk6) and bin/authflow"
 	@echo "make bench  - Go benchmarks and k6 comparison runs (figures in README)"
-	@echo "make lint   - gofmt, go vet and staticcheck"
+	@echo "make lint   - gofmt, go vet, staticcheck and actionlint"
+	@echo "make types  - tsc --noEmit --strict over index.d.ts and examples/*.ts"
 
 build: bin/k6 bin/authflow
 
@@ -49,13 +50,22 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-unit:
+# typescript and @types/k6, pinned in package.json and package-lock.json,
+# for `make types` and the declarations test of ./extension.
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+types: node_modules
+	./node_modules/.bin/tsc --noEmit --strict -p tsconfig.json
+
+unit: node_modules
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-test: lint build unit fuzz
+test: lint types build unit fuzz
 
 bench: build
 	./scripts/bench.sh
