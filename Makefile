@@ -6,6 +6,9 @@ K6_VERSION  := v2.2.0
 # staticcheck 2025.1.1, run by `make lint` outside the module (go run pkg@version)
 # so that its dependencies stay out of the module graph bin/k6 is built from.
 STATICCHECK_VERSION := v0.6.1
+# actionlint reads ci-examples/github-actions.yml in `make lint`, run the same
+# way as staticcheck (outside the module graph).
+ACTIONLINT_VERSION := v1.7.12
 MODULE      := github.com/authflow/authflow
 OUT         ?= out
 FUZZTIME    ?= 20000x
@@ -49,6 +52,7 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) -no-color ci-examples/github-actions.yml
 
 # typescript and @types/k6, pinned in package.json and package-lock.json,
 # for `make types` and the declarations test of ./extension.
