@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/authflow/authflow/refserver"
 )
@@ -109,3 +110,9 @@ type summary struct {
 
 // count is a metric's count in the summary, 0 when the run had none.
 func (s summary) count(metric string) float64 { return s.Metrics[metric].Values["count"] }
+
+// TestMain checks that no test leaves a goroutine behind (receivers,
+// servers, HTTP connections).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
