@@ -25,7 +25,7 @@ all: build
 
 help:
 	@echo "make run    - build, start the reference server, run the main job, print where the results are"
-	@echo "make test   - lint, build, all tests with -race (incl. end-to-end bin/k6 runs), brief fuzzing"
+	@echo "make test   - lint, types, build, all tests with -race (incl. end-to-end bin/k6 runs), brief fuzzing"
 	@echo "make build  - bin/k6 (k6 $(K6_VERSION) + k6/x/authflow, built by xk6) and bin/authflow"
 	@echo "make bench  - Go benchmarks and k6 comparison runs (figures in README)"
 	@echo "make lint   - gofmt, go vet, staticcheck and actionlint"
