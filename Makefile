@@ -6,6 +6,9 @@ K6_VERSION  := v2.2.0
 # staticcheck 2025.1.1, run by `make lint` outside the module (go run pkg@version)
 # so that its dependencies stay out of the module graph bin/k6 is built from.
 STATICCHECK_VERSION := v0.6.1
+# actionlint reads ci-examples/github-actions.yml in `make lint`, run the same
+# way as staticcheck (outside the module graph).
+ACTIONLINT_VERSION := v1.7.12
 MODULE      := github.com/authflow/authflow
 OUT         ?= out
 FUZZTIME    ?= 20000x
@@ -16,16 +19,17 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './
 export AUTHFLOW_K6 := $(CURDIR)/bin/k6
 export AUTHFLOW_BIN := $(CURDIR)/bin/authflow
 
-.PHONY: all build run test unit fuzz bench lint fmt clean help
+.PHONY: all build run test unit fuzz bench lint types fmt clean help
 
 all: build
 
 help:
 	@echo "make run    - build, start the reference server, run the main job, print where the results are"
-	@echo "make test   - lint, build, all tests with -race (incl. end-to-end bin/k6 runs), brief fuzzing"
+	@echo "make test   - lint, types, build, all tests with -race (incl. end-to-end bin/k6 runs), brief fuzzing"
 	@echo "make build  - bin/k6 (k6 $(K6_VERSION) + k6/x/authflow, built by xk6) and bin/authflow"
 	@echo "make bench  - Go benchmarks and k6 comparison runs (figures in README)"
-	@echo "make lint   - gofmt, go vet and staticcheck"
+	@echo "make lint   - gofmt, go vet, staticcheck and actionlint"
+	@echo "make types  - tsc --noEmit --strict over index.d.ts and examples/*.ts"
 
 build: bin/k6 bin/authflow
 
@@ -48,14 +52,24 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) -no-color ci-examples/github-actions.yml
 
-unit:
+# typescript and @types/k6, pinned in package.json and package-lock.json,
+# for `make types` and the declarations test of ./extension.
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+types: node_modules
+	./node_modules/.bin/tsc --noEmit --strict -p tsconfig.json
+
+unit: node_modules
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-test: lint build unit fuzz
+test: lint types build unit fuzz
 
 bench: build
 	./scripts/bench.sh

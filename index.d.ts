@@ -328,8 +328,11 @@ declare module 'k6/x/authflow' {
     /** The new base32 secret is result.secret. */
     enableGoogle(session: SessionLike): Result & { readonly secret: string };
     enableSMS(session: SessionLike, phone: string): Result;
-    /** The user gives the totpSecret (google) or the phone (sms). */
-    disable2FA(session: SessionLike, provider: 'google' | 'sms', user: User): Result;
+    /**
+     * The user's email and the method's own credential: totpSecret (google)
+     * or phone (sms); no password. A whole User does too.
+     */
+    disable2FA(session: SessionLike, provider: 'google' | 'sms', user: Pick<User, 'email'> & Partial<User>): Result;
     /** Signs a new session in through a QR channel authorized by a signed-in mobile session. */
     qrSignIn(mobileSession: SessionLike): SessionResult & { clientId: number };
     tfaChanges(session: SessionLike, query?: HistoryQuery): HistoryResult<TFAChange>;
