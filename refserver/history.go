@@ -207,6 +207,7 @@ func (s *Server) handleTFAChanges(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	s.listDefaults(r.URL.Query(), &lq)
 	acct := sess.acct
 	acct.mu.Lock()
 	items := make([]*tfaChange, 0, len(acct.tfaChanges))
@@ -241,6 +242,7 @@ func (s *Server) handlePasswordChanges(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	s.listDefaults(r.URL.Query(), &lq)
 	acct := sess.acct
 	acct.mu.Lock()
 	items := slices.Clone(acct.pwChanges)

@@ -121,7 +121,7 @@ func (s *Server) openTFAWizard(w http.ResponseWriter, r *http.Request, enable bo
 		s.sendCode(channelSMS, t.phone, purposeSMSDisable, wz.uuid)
 	}
 	s.tfaWizards.put(wz.uuid, wz)
-	writeJSON(w, http.StatusOK, b2core.Wizard[any]{Code: http.StatusOK, Data: data, UUID: wz.uuid, Workflow: wz.state})
+	writeJSON(w, http.StatusOK, b2core.Wizard[any]{Code: http.StatusOK, Data: data, Done: s.disableWizardDone(enable), UUID: wz.uuid, Workflow: wz.state})
 	return nil
 }
 
@@ -199,9 +199,9 @@ func (s *Server) handleTFAWizard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.endTFAWizardLocked(wz)
-	writeJSON(w, http.StatusAccepted, b2core.Wizard[[]any]{
+	writeJSON(w, http.StatusAccepted, b2core.Wizard[any]{
 		Code:     http.StatusAccepted,
-		Data:     []any{},
+		Data:     s.finalWizardData(),
 		Done:     true,
 		UUID:     wz.uuid,
 		Workflow: b2core.WorkflowTerminate,

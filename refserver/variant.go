@@ -3,6 +3,7 @@ package refserver
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ var variantList = []VariantInfo{
 	{"order of tfaProviders and of GET 2fa", "sms, google", "google, sms"},
 	{"accessToken and refreshToken at workflow 2fa", "{} (empty objects)", "null"},
 	{"QR channel location", "null", "\"Loopback\""},
+	{"done of a 2FA disable wizard's first answer (the code step follows)", "false", "true, as the documents' example shows"},
+	{"data of the last 2FA wizard answer", "[]", "null"},
+	{"history order without sort_order", "newest first", "oldest first"},
 	{"timestamps (createdAt, expiresAt, time, ...)", "2022-01-01T00:00:00+00:00", "2022-01-01T00:00:00.000Z"},
 	{"error messages (401, 429 and the above)", "one wording", "another wording; 429 keeps Retry-After in seconds"},
 }
@@ -197,6 +201,28 @@ func (s *Server) qrLocation() *string {
 		return &loc
 	}
 	return nil
+}
+
+// disableWizardDone is the done of a 2FA wizard's first answer: false, or
+// (alt) true for a disable wizard, as the documents' example shows although
+// the code step still follows.
+func (s *Server) disableWizardDone(enable bool) bool { return s.alt && !enable }
+
+// finalWizardData is the data of the last 2FA wizard answer: [] (as the
+// documents show), or (alt) null.
+func (s *Server) finalWizardData() any {
+	if s.alt {
+		return nil
+	}
+	return []any{}
+}
+
+// listDefaults applies the personality's defaults to a history query: the
+// alt one lists oldest first when no sort_order is given.
+func (s *Server) listDefaults(q url.Values, lq *listQuery) {
+	if s.alt && q.Get("sort_order") == "" {
+		lq.asc = true
+	}
 }
 
 // altTimeLayout is RFC 3339 in UTC with milliseconds and Z.

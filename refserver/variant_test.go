@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,36 @@ func TestVariantBehaviours(t *testing.T) {
 			require.NoError(h.t, err, "RFC 3339")
 			return tok.AccessToken.ExpiresAt[len(tok.AccessToken.ExpiresAt)-5:]
 		}, "00:00", ".000Z", true},
+		{"disable wizard first answer", func(h *harness) string {
+			tok := h.login(h.client(b2core.ProviderGoogle), "")
+			var w b2core.Wizard[json.RawMessage]
+			h.do("GET", api+"/2fa/google/disable/wizard", nil, bearerHdr(tok.AccessToken.Token)...).decode(h.t, &w)
+			return fmt.Sprint(w.Done, " ", w.Workflow)
+		}, "false 2fa_google", "true 2fa_google", true},
+		{"last 2FA wizard data", func(h *harness) string {
+			c := h.client(b2core.ProviderGoogle)
+			tok := h.login(c, "")
+			var w b2core.Wizard[json.RawMessage]
+			h.do("GET", api+"/2fa/google/disable/wizard", nil, bearerHdr(tok.AccessToken.Token)...).decode(h.t, &w)
+			h.nextStep()
+			r := h.do("POST", api+"/2fa/wizard", b2core.TFAWizardRequest{UUID: w.UUID, Action: "code", Code: h.totp(*c.TOTPSecret, 0)}, bearerHdr(tok.AccessToken.Token)...)
+			var last struct{ Data json.RawMessage }
+			r.decode(h.t, &last)
+			return statusOf(r) + " " + string(last.Data)
+		}, "Accepted []", "Accepted null", true},
+		{"history order without sort_order", func(h *harness) string {
+			c := h.client()
+			tok := h.login(c, "")
+			for range 2 {
+				st := h.successToken(tok.AccessToken.Token, c.Email)
+				h.do("POST", api+"/password/change", map[string]string{"password": "Qwerty12345"},
+					append(bearerHdr(tok.AccessToken.Token), "successToken", st)...)
+			}
+			var l struct{ Data []b2core.PasswordChange }
+			h.do("GET", api+"/password/changes", nil, bearerHdr(tok.AccessToken.Token)...).decode(h.t, &l)
+			require.Len(h.t, l.Data, 2)
+			return fmt.Sprint(l.Data[0].ID < l.Data[1].ID)
+		}, "false", "true", true},
 		{"Capillary wrong password", func(h *harness) string {
 			c := h.client()
 			return statusOf(h.do("POST", "/auth/v1/mfa/password/validate", map[string]string{
