@@ -10,7 +10,9 @@
 // janitor that sweeps expired state, and (with Config.Users) the worker that
 // hashes load-test passwords; Close stops both.
 //
-// Where the documents and CONTRACT.md leave the status open, it answers:
+// Where the documents and CONTRACT.md leave the status open, the default
+// personality answers as below; Config.Variant "alt" takes the other legal
+// answers listed in variant.go:
 //
 //	400 malformed JSON, a body that is not an object, a bad history query
 //	401 missing/invalid/expired/revoked Bearer token or refresh token; wrong
