@@ -239,16 +239,26 @@ func TestVariantUsersEveryPhone(t *testing.T) {
 		require.NotNil(t, u.Phone, "user %d", u.ID)
 		assert.NotContains(t, u.TwoFactor, b2core.ProviderSMS)
 	}
-	u := users[0]
-	uuid := h.wizard()
-	r := h.signin(uuid, u.Email, u.Password)
-	if len(u.TwoFactor) == 0 {
-		assert.Equal(t, http.StatusAccepted, r.status, "%s", r.body)
-		return
+	kinds := map[string]bool{}
+	for _, u := range users[:2] {
+		uuid := h.wizard()
+		r := h.signin(uuid, u.Email, u.Password)
+		if len(u.TwoFactor) == 0 {
+			kinds["none"] = true
+			assert.Equal(t, http.StatusAccepted, r.status, "a user without 2FA signs in at once: %s", r.body)
+			continue
+		}
+		kinds[u.TwoFactor[0]] = true
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		var w b2core.Wizard[b2core.SignInData]
+		r.decode(t, &w)
+		for _, p := range w.Data.TFAProviders {
+			assert.Equal(t, p.Name == b2core.ProviderGoogle, p.Enabled, "%s: only Google is enabled, phone or not", p.Name)
+		}
+		r = h.do("POST", "/api/v2/my/signin/2fa", b2core.SignIn2FARequest{UUID: uuid, Type: b2core.ProviderSMS})
+		assert.GreaterOrEqual(t, r.status, 400, "SMS is not enabled for a Google user with a phone")
 	}
-	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	r = h.do("POST", "/api/v2/my/signin/2fa", b2core.SignIn2FARequest{UUID: uuid, Type: b2core.ProviderSMS})
-	assert.GreaterOrEqual(t, r.status, 400)
+	assert.Equal(t, map[string]bool{"none": true, b2core.ProviderGoogle: true}, kinds)
 }
 
 func TestParseVariant(t *testing.T) {
