@@ -24,9 +24,9 @@ type refEnv struct {
 	client *b2core.Client
 }
 
-func startRef(t *testing.T) *refEnv {
+func startRef(t *testing.T, variant string) *refEnv {
 	t.Helper()
-	srv, err := refserver.New(refserver.Config{})
+	srv, err := refserver.New(refserver.Config{Variant: variant})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	hs := httptest.NewServer(srv)
@@ -254,13 +254,17 @@ func TestRefserverFlows(t *testing.T) {
 			assert.Equal(t, testhooks.DefaultPolicy(), *p)
 		}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := startRef(t)
-			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-			defer cancel()
-			tc.run(t, ctx, e)
-		})
+	// Every flow works against both personalities of the reference server:
+	// the client tolerates every legal answer, not only our server's.
+	for _, variant := range []string{refserver.VariantDefault, refserver.VariantAlt} {
+		for _, tc := range cases {
+			t.Run(variant+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				e := startRef(t, variant)
+				ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+				defer cancel()
+				tc.run(t, ctx, e)
+			})
+		}
 	}
 }

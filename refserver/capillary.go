@@ -34,6 +34,7 @@ func (s *Server) handleCapillary(pattern string, h handlerFunc) {
 			s.log.Error("internal error", "err", err)
 			ae = &apiError{status: http.StatusInternalServerError, message: "internal server error"}
 		}
+		ae = s.variantError(ae)
 		if ae.status == http.StatusUnprocessableEntity {
 			ae = &apiError{status: http.StatusBadRequest, message: ae.message}
 		}
@@ -69,7 +70,7 @@ func (s *Server) capIdentifier(typ, value string) (*account, string, error) {
 	return a, strings.ToUpper(typ) + ":" + key, nil
 }
 
-var errCapCredentials = &apiError{status: http.StatusUnauthorized, message: "invalid credentials"}
+var errCapCredentials = &apiError{status: http.StatusUnauthorized, message: "invalid credentials", kind: kindCapCredentials}
 
 // POST /auth/v1/mfa/password/validate → {status, token}. Wrong passwords
 // count toward the sign-in lockout of the identifier.
@@ -155,7 +156,7 @@ func (s *Server) handleCapillaryChange(w http.ResponseWriter, r *http.Request) e
 		tok, ok = s.capTokens.deleteIf(d, match)
 	}
 	if !ok {
-		return errf(http.StatusUnauthorized, "invalid, used or expired token, or it was issued for another identifier, device or brand")
+		return withKind(errf(http.StatusUnauthorized, "invalid, used or expired token, or it was issued for another identifier, device or brand"), kindCapCredentials)
 	}
 	if !tok.acct.checkPassword(s.cfg.Hash, req.Password) {
 		return errCapCredentials

@@ -34,7 +34,7 @@ func (s *Server) challengeAnswer(token string, expires time.Time) any {
 	if s.defects.wrongFieldType { // defect wrong-field-type
 		return map[string]any{"token": token, "expiresAt": expires.Unix()}
 	}
-	return b2core.ChallengeResponse{Token: token, ExpiresAt: fmtTime(expires)}
+	return b2core.ChallengeResponse{Token: token, ExpiresAt: s.fmtTime(expires)}
 }
 
 // startChallenge stores a confirmation for acct (nil: unknown email) and
@@ -120,7 +120,7 @@ func (s *Server) handleCompleteChallenge(w http.ResponseWriter, r *http.Request)
 	token := newToken()
 	st := &successToken{acct: c.acct, expires: s.now().Add(s.cfg.SuccessTokenTTL)}
 	s.successTokens.put(digest(token), st)
-	writeJSON(w, http.StatusOK, s.challengeAnswer(token, st.expires))
+	writeJSON(w, http.StatusOK, s.successTokenAnswer(token, st.expires))
 	return nil
 }
 

@@ -67,6 +67,12 @@ type Config struct {
 	// the conformance suite catches them. Unknown names are an error.
 	Defects []string
 
+	// Variant is the server's personality: "" or VariantDefault, or
+	// VariantAlt, which answers differently wherever the documents and
+	// CONTRACT.md allow it (Variants() lists where). Unknown names are an
+	// error.
+	Variant string
+
 	// JanitorInterval is how often expired wizards, tokens, codes and
 	// limiter entries are swept from memory (30s).
 	JanitorInterval time.Duration

@@ -69,12 +69,12 @@ func (h *historyStore) addPassword(acct *account, kind string, now time.Time) {
 	h.pwByID.put(c.id, c)
 }
 
-func (c *tfaChange) wire() b2core.TFAChange {
+func (c *tfaChange) wire(fmtTime func(time.Time) string) b2core.TFAChange {
 	t := fmtTime(c.time)
 	return b2core.TFAChange{ID: c.id, Provider: c.provider, IsEnabled: c.enabled, Time: &t}
 }
 
-func (c *pwChange) wire() b2core.PasswordChange {
+func (c *pwChange) wire(fmtTime func(time.Time) string) b2core.PasswordChange {
 	return b2core.PasswordChange{ID: c.id, Type: c.kind, CreateTime: fmtTime(c.time)}
 }
 
@@ -207,6 +207,7 @@ func (s *Server) handleTFAChanges(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	s.listDefaults(r.URL.Query(), &lq)
 	acct := sess.acct
 	acct.mu.Lock()
 	items := make([]*tfaChange, 0, len(acct.tfaChanges))
@@ -224,7 +225,7 @@ func (s *Server) handleTFAChanges(w http.ResponseWriter, r *http.Request) error 
 	total, pg := page(items, lq, func(c *tfaChange) (time.Time, int64) { return c.time, c.id })
 	data := make([]b2core.TFAChange, len(pg))
 	for i, c := range pg {
-		data[i] = c.wire()
+		data[i] = c.wire(s.fmtTime)
 	}
 	writeJSON(w, http.StatusOK, s.listAnswer(total, data))
 	return nil
@@ -241,6 +242,7 @@ func (s *Server) handlePasswordChanges(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	s.listDefaults(r.URL.Query(), &lq)
 	acct := sess.acct
 	acct.mu.Lock()
 	items := slices.Clone(acct.pwChanges)
@@ -248,7 +250,7 @@ func (s *Server) handlePasswordChanges(w http.ResponseWriter, r *http.Request) e
 	total, pg := page(items, lq, func(c *pwChange) (time.Time, int64) { return c.time, c.id })
 	data := make([]b2core.PasswordChange, len(pg))
 	for i, c := range pg {
-		data[i] = c.wire()
+		data[i] = c.wire(s.fmtTime)
 	}
 	writeJSON(w, http.StatusOK, s.listAnswer(total, data))
 	return nil
@@ -263,12 +265,12 @@ func pathID(r *http.Request) (int64, bool) {
 
 // GET 2fa/changes/{id}: another client's id is 404.
 func (s *Server) handleTFAChange(w http.ResponseWriter, r *http.Request) error {
-	return serveRecord(s, w, r, s.history.tfaByID, func(c *tfaChange) (*account, any) { return c.acct, c.wire() })
+	return serveRecord(s, w, r, s.history.tfaByID, func(c *tfaChange) (*account, any) { return c.acct, c.wire(s.fmtTime) })
 }
 
 // GET password/changes/{id}: another client's id is 404.
 func (s *Server) handlePasswordChangeOne(w http.ResponseWriter, r *http.Request) error {
-	return serveRecord(s, w, r, s.history.pwByID, func(c *pwChange) (*account, any) { return c.acct, c.wire() })
+	return serveRecord(s, w, r, s.history.pwByID, func(c *pwChange) (*account, any) { return c.acct, c.wire(s.fmtTime) })
 }
 
 // serveRecord answers one history record by the {id} of the path, to its

@@ -40,8 +40,8 @@ func (s *Server) createClient(twoFactor []string, resetRequired bool) (*account,
 		secret := a.totpSecret
 		c.TOTPSecret = &secret
 	}
-	if slices.Contains(twoFactor, b2core.ProviderSMS) {
-		a.phone, a.smsOn = fmt.Sprintf("+4470%09d", id), true
+	if slices.Contains(twoFactor, b2core.ProviderSMS) || s.alt { // alt: a phone on every client
+		a.phone, a.smsOn = everyPhone("+4470", id), slices.Contains(twoFactor, b2core.ProviderSMS)
 		phone := a.phone
 		c.Phone = &phone
 	}

@@ -49,7 +49,7 @@ func (s *Server) decodeNewPassword(r *http.Request) (string, error) {
 	return req.Password, nil
 }
 
-// POST password/change (Bearer + successToken header) {password} → 204.
+// POST password/change (Bearer + successToken header) {password} → 204 (alt: 200).
 func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.authenticate(r)
 	if err != nil {
@@ -63,11 +63,11 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	s.changePassword(sess.acct, pw, b2core.PasswordChanged)
-	writeNoContent(w)
+	s.writeNoBody(w)
 	return nil
 }
 
-// POST password/restore (successToken header) {password} → 204: the client
+// POST password/restore (successToken header) {password} → 204 (alt: 200): the client
 // is the success token's.
 func (s *Server) handlePasswordRestore(w http.ResponseWriter, r *http.Request) error {
 	pw, err := s.decodeNewPassword(r)
@@ -79,6 +79,6 @@ func (s *Server) handlePasswordRestore(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	s.changePassword(acct, pw, b2core.PasswordRestored)
-	writeNoContent(w)
+	s.writeNoBody(w)
 	return nil
 }

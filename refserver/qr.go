@@ -35,7 +35,7 @@ func (s *Server) handleQRChannel(w http.ResponseWriter, r *http.Request) error {
 		ID:              ch.id,
 		LifetimeMinutes: int(math.Ceil(s.cfg.QRLifetime.Minutes())),
 		IP:              ip,
-		Location:        nil,
+		Location:        s.qrLocation(),
 	})
 	return nil
 }

@@ -10,7 +10,9 @@
 // janitor that sweeps expired state, and (with Config.Users) the worker that
 // hashes load-test passwords; Close stops both.
 //
-// Where the documents and CONTRACT.md leave the status open, it answers:
+// Where the documents and CONTRACT.md leave the status open, the default
+// personality answers as below; Config.Variant "alt" takes the other legal
+// answers listed in variant.go:
 //
 //	400 malformed JSON, a body that is not an object, a bad history query
 //	401 missing/invalid/expired/revoked Bearer token or refresh token; wrong
@@ -59,6 +61,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	defects defectFlags
+	alt     bool // the alt personality (variant.go)
 	policy  atomic.Pointer[testhooks.Policy]
 	dummy   passwordHash // verified against for unknown identifiers
 
@@ -99,11 +102,16 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	variant, err := ParseVariant(cfg.Variant)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:           cfg,
 		log:           cfg.Logger,
 		now:           cfg.Now,
 		defects:       d,
+		alt:           variant == VariantAlt,
 		mux:           http.NewServeMux(),
 		accounts:      newAccountStore(),
 		sessions:      newSessionStore(),
@@ -127,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 	s.routes()
 
 	if cfg.Users.Count > 0 {
+		cfg.Users.EveryPhone = cfg.Users.EveryPhone || s.alt
 		if err := s.createUsers(cfg.Users); err != nil {
 			return nil, err
 		}
@@ -377,6 +386,7 @@ type apiError struct {
 	message    string
 	fields     map[string]string
 	retryAfter time.Duration // > 0 on a 429
+	kind       errKind       // how the alt personality answers it (variant.go)
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.status, e.message) }
@@ -387,7 +397,11 @@ func errf(status int, format string, args ...any) *apiError {
 
 // fieldErr is a 4xx about one field.
 func fieldErr(status int, field, reason string) *apiError {
-	return &apiError{status: status, message: "invalid field " + field + ": " + reason, fields: map[string]string{field: reason}}
+	ae := &apiError{status: status, message: "invalid field " + field + ": " + reason, fields: map[string]string{field: reason}}
+	if status == http.StatusUnprocessableEntity {
+		ae.kind = kindField
+	}
+	return ae
 }
 
 func errorBody(status int, msg string, fields map[string]string) b2core.ErrorBody {
@@ -399,23 +413,23 @@ func errorBody(status int, msg string, fields map[string]string) b2core.ErrorBod
 
 // Common errors.
 var (
-	errUnauthorized     = &apiError{status: http.StatusUnauthorized, message: "missing, invalid, expired or revoked access token"}
-	errBadCredentials   = &apiError{status: http.StatusUnauthorized, message: "invalid email or password"}
-	errInvalidCode      = &apiError{status: http.StatusUnprocessableEntity, message: "the code is invalid or has expired", fields: map[string]string{"code": "invalid or expired"}}
-	errUnknownWizard    = &apiError{status: http.StatusUnprocessableEntity, message: "unknown, expired or finished wizard uuid", fields: map[string]string{"uuid": "unknown, expired or finished"}}
-	errBadSuccessToken  = &apiError{status: http.StatusForbidden, message: "missing, invalid, used or expired success token", fields: map[string]string{"successToken": "invalid"}}
+	errUnauthorized     = &apiError{status: http.StatusUnauthorized, message: "missing, invalid, expired or revoked access token", kind: kindUnauthorized}
+	errBadCredentials   = &apiError{status: http.StatusUnauthorized, message: "invalid email or password", kind: kindCredentials}
+	errInvalidCode      = &apiError{status: http.StatusUnprocessableEntity, message: "the code is invalid or has expired", fields: map[string]string{"code": "invalid or expired"}, kind: kindCode}
+	errUnknownWizard    = &apiError{status: http.StatusUnprocessableEntity, message: "unknown, expired or finished wizard uuid", fields: map[string]string{"uuid": "unknown, expired or finished"}, kind: kindUnknownWizard}
+	errBadSuccessToken  = &apiError{status: http.StatusForbidden, message: "missing, invalid, used or expired success token", fields: map[string]string{"successToken": "invalid"}, kind: kindSuccessToken}
 	errUnknownClientEnu = &apiError{status: http.StatusNotFound, message: "client not found"} // defect enumeration
 )
 
 func errWrongStep(workflow string) *apiError {
-	return &apiError{status: http.StatusConflict, message: "this call is not allowed at the wizard's current step (" + workflow + ")", fields: map[string]string{"uuid": "wrong step"}}
+	return &apiError{status: http.StatusConflict, message: "this call is not allowed at the wizard's current step (" + workflow + ")", fields: map[string]string{"uuid": "wrong step"}, kind: kindWrongStep}
 }
 
 func (s *Server) tooMany(what string, wait time.Duration) *apiError {
 	if wait <= 0 {
 		wait = time.Second
 	}
-	return &apiError{status: http.StatusTooManyRequests, message: what, retryAfter: wait}
+	return &apiError{status: http.StatusTooManyRequests, message: what, retryAfter: wait, kind: kindTooMany}
 }
 
 func retryAfterSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
@@ -427,6 +441,7 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusInternalServerError, errorBody(http.StatusInternalServerError, "internal server error", nil))
 		return
 	}
+	ae = s.variantError(ae)
 	fields := ae.fields
 	if ae.retryAfter > 0 {
 		secs := strconv.Itoa(retryAfterSeconds(ae.retryAfter))
@@ -435,7 +450,7 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 		}
 		fields = map[string]string{"retryAfter": secs}
 	}
-	if ae.status == http.StatusUnauthorized && ae == errUnauthorized {
+	if ae.status == http.StatusUnauthorized && ae.kind == kindUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="b2core"`)
 	}
 	writeJSON(w, ae.status, errorBody(ae.status, ae.message, fields))
@@ -481,7 +496,7 @@ func (s *Server) decodeBody(body []byte, dst any) error {
 		if s.defects.malformedJSON500 { // defect 500-on-malformed-json
 			return errors.New("malformed JSON")
 		}
-		return errf(http.StatusBadRequest, "malformed JSON body")
+		return withKind(errf(http.StatusBadRequest, "malformed JSON body"), kindMalformed)
 	}
 	return nil
 }
@@ -525,5 +540,5 @@ func required(pairs ...string) error {
 			names = append(names, pairs[i])
 		}
 	}
-	return &apiError{status: http.StatusUnprocessableEntity, message: "missing required fields: " + strings.Join(names, ", "), fields: missing}
+	return &apiError{status: http.StatusUnprocessableEntity, message: "missing required fields: " + strings.Join(names, ", "), fields: missing, kind: kindField}
 }

@@ -103,13 +103,6 @@ func validFingerprint(fp string) bool {
 
 var errBadFingerprint = fieldErr(http.StatusUnprocessableEntity, "device_fingerprint", "must be Base64 of a JSON object with a user_agent string")
 
-func tfaProviders(t tfaState) []b2core.TFAProvider {
-	return []b2core.TFAProvider{
-		{Name: b2core.ProviderSMS, LocalizedCaption: "SMS", Enabled: t.sms},
-		{Name: b2core.ProviderGoogle, LocalizedCaption: "Google Authenticator", Enabled: t.google},
-	}
-}
-
 // POST signin {uuid, email, password, device_fingerprint}.
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	var req b2core.SignInRequest
@@ -163,12 +156,13 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, b2core.Wizard[any]{Code: http.StatusOK, UUID: wz.uuid, Workflow: wz.state})
 	case t.google || t.sms:
 		wz.state = b2core.Workflow2FA
+		access, refresh := s.pendingTokens()
 		writeJSON(w, http.StatusOK, b2core.Wizard[b2core.SignInData]{
 			Code: http.StatusOK,
 			Data: b2core.SignInData{
-				AccessToken:  &b2core.Token{},
-				RefreshToken: &b2core.Token{},
-				TFAProviders: tfaProviders(t),
+				AccessToken:  access,
+				RefreshToken: refresh,
+				TFAProviders: s.tfaProviders(t),
 			},
 			UUID:     wz.uuid,
 			Workflow: b2core.Workflow2FA,
@@ -181,7 +175,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 			Data: b2core.SignInData{
 				AccessToken:  tokens.AccessToken,
 				RefreshToken: tokens.RefreshToken,
-				TFAProviders: tfaProviders(t),
+				TFAProviders: s.tfaProviders(t),
 			},
 			Done:     true,
 			UUID:     wz.uuid,

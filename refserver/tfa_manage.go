@@ -46,7 +46,7 @@ func tfaStatus(provider string, t tfaState) b2core.TFAStatus {
 func providerParam(r *http.Request) (string, error) {
 	p := r.PathValue("type")
 	if p != b2core.ProviderGoogle && p != b2core.ProviderSMS {
-		return "", errf(http.StatusNotFound, "unknown 2FA method (google or sms)")
+		return "", withKind(errf(http.StatusNotFound, "unknown 2FA method (google or sms)"), kindUnknownMethod)
 	}
 	return p, nil
 }
@@ -58,7 +58,7 @@ func (s *Server) handleTFAList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t := sess.acct.tfa()
-	data := []b2core.TFAStatus{tfaStatus(b2core.ProviderSMS, t), tfaStatus(b2core.ProviderGoogle, t)}
+	data := s.tfaList(t)
 	writeJSON(w, http.StatusOK, s.listAnswer(len(data), data))
 	return nil
 }
@@ -100,10 +100,10 @@ func (s *Server) openTFAWizard(w http.ResponseWriter, r *http.Request, enable bo
 	t := acct.tfa()
 	on := tfaStatus(p, t).IsEnabled
 	if enable && on {
-		return errf(http.StatusConflict, "this 2FA method is already enabled")
+		return withKind(errf(http.StatusConflict, "this 2FA method is already enabled"), kindConflict)
 	}
 	if !enable && !on {
-		return errf(http.StatusConflict, "this 2FA method is not enabled")
+		return withKind(errf(http.StatusConflict, "this 2FA method is not enabled"), kindConflict)
 	}
 	wz := &tfaWizard{uuid: newUUID(), acct: acct, provider: p, enable: enable, expires: s.now().Add(s.cfg.WizardTTL)}
 	var data any
@@ -121,7 +121,7 @@ func (s *Server) openTFAWizard(w http.ResponseWriter, r *http.Request, enable bo
 		s.sendCode(channelSMS, t.phone, purposeSMSDisable, wz.uuid)
 	}
 	s.tfaWizards.put(wz.uuid, wz)
-	writeJSON(w, http.StatusOK, b2core.Wizard[any]{Code: http.StatusOK, Data: data, UUID: wz.uuid, Workflow: wz.state})
+	writeJSON(w, http.StatusOK, b2core.Wizard[any]{Code: http.StatusOK, Data: data, Done: s.disableWizardDone(enable), UUID: wz.uuid, Workflow: wz.state})
 	return nil
 }
 
@@ -199,9 +199,9 @@ func (s *Server) handleTFAWizard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.endTFAWizardLocked(wz)
-	writeJSON(w, http.StatusAccepted, b2core.Wizard[[]any]{
+	writeJSON(w, http.StatusAccepted, b2core.Wizard[any]{
 		Code:     http.StatusAccepted,
-		Data:     []any{},
+		Data:     s.finalWizardData(),
 		Done:     true,
 		UUID:     wz.uuid,
 		Workflow: b2core.WorkflowTerminate,
@@ -258,7 +258,7 @@ func (s *Server) applyTFAChange(wz *tfaWizard) error {
 		on = acct.smsOn
 	}
 	if on == wz.enable {
-		return errf(http.StatusConflict, "this 2FA method is already %s", map[bool]string{true: "enabled", false: "disabled"}[on])
+		return withKind(errf(http.StatusConflict, "this 2FA method is already %s", map[bool]string{true: "enabled", false: "disabled"}[on]), kindConflict)
 	}
 	switch {
 	case wz.provider == b2core.ProviderGoogle && wz.enable:

@@ -61,10 +61,10 @@ func (s *Server) issueLocked(sess *session) b2core.Tokens {
 	sess.access, sess.refresh = digest(at), digest(rt)
 	s.sessions.access.put(sess.access, tokenRef{sess: sess, expires: aexp})
 	s.sessions.refresh.put(sess.refresh, tokenRef{sess: sess, expires: rexp})
-	created := fmtTime(now)
+	created := s.fmtTime(now)
 	return b2core.Tokens{
-		AccessToken:  &b2core.Token{Token: at, CreatedAt: created, ExpiresAt: fmtTime(aexp)},
-		RefreshToken: &b2core.Token{Token: rt, CreatedAt: created, ExpiresAt: fmtTime(rexp)},
+		AccessToken:  &b2core.Token{Token: at, CreatedAt: created, ExpiresAt: s.fmtTime(aexp)},
+		RefreshToken: &b2core.Token{Token: rt, CreatedAt: created, ExpiresAt: s.fmtTime(rexp)},
 	}
 }
 
@@ -115,7 +115,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 	if err := required("refreshToken", req.RefreshToken); err != nil {
 		return err
 	}
-	invalid := &apiError{status: http.StatusUnauthorized, message: "invalid, expired, used or revoked refresh token", fields: map[string]string{"refreshToken": "invalid"}}
+	invalid := &apiError{status: http.StatusUnauthorized, message: "invalid, expired, used or revoked refresh token", fields: map[string]string{"refreshToken": "invalid"}, kind: kindRefresh}
 	d := digest(req.RefreshToken)
 	ref, ok := s.sessions.refresh.get(d)
 	if !ok || !s.now().Before(ref.expires) {
@@ -155,7 +155,6 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 		s.sessions.refresh.delete(sess.refresh)
 		sess.mu.Unlock()
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	s.writeSignedOut(w)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,9 @@ type UsersConfig struct {
 	Count int
 	Mix   Mix    // zero: DefaultMix
 	Seed  string // "": DefaultUsersSeed
+	// EveryPhone gives every user a phone, also those without SMS (the
+	// alt personality); TwoFactor still says which methods are enabled.
+	EveryPhone bool
 	// File is where the users are written: JSON array, or CSV when the name
 	// ends in .csv. "": no file.
 	File string
@@ -163,9 +167,11 @@ func GenerateUsers(cfg UsersConfig) ([]LoadUser, error) {
 			u.TOTPSecret = &secret
 			u.TwoFactor = append(u.TwoFactor, b2core.ProviderGoogle)
 		}
-		if pick == 2 || pick == 3 {
+		if pick == 2 || pick == 3 || cfg.EveryPhone {
 			phone := fmt.Sprintf("+1%03d%07d", area, i)
 			u.Phone = &phone
+		}
+		if pick == 2 || pick == 3 {
 			u.TwoFactor = append(u.TwoFactor, b2core.ProviderSMS)
 		}
 		users[n] = u
@@ -194,10 +200,10 @@ func (s *Server) createUsers(cfg UsersConfig) error {
 			return fmt.Errorf("load-test user %d got id %d: users must be created first", u.ID, a.id)
 		}
 		if u.TOTPSecret != nil {
-			a.totpSecret, a.googleOn = *u.TOTPSecret, true
+			a.totpSecret, a.googleOn = *u.TOTPSecret, slices.Contains(u.TwoFactor, b2core.ProviderGoogle)
 		}
 		if u.Phone != nil {
-			a.phone, a.smsOn = *u.Phone, true
+			a.phone, a.smsOn = *u.Phone, slices.Contains(u.TwoFactor, b2core.ProviderSMS)
 		}
 		if err := s.accounts.add(a); err != nil {
 			return fmt.Errorf("load-test user %d: %w", u.ID, err)

@@ -114,9 +114,11 @@ func TestLoadUsersServer(t *testing.T) {
 				require.Equal(t, users[3].Password, recs[4][1])
 				require.Equal(t, "google|sms", recs[4][4])
 			}
+			// Only this file's temporary: the other subtest writes its own
+			// into the same directory at the same time.
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {
-				require.False(t, strings.Contains(e.Name(), ".tmp-"), "temporary file left: %s", e.Name())
+				require.False(t, strings.HasPrefix(e.Name(), "."+name+".tmp-"), "temporary file left: %s", e.Name())
 			}
 			// Each kind signs in with the file's secrets (maybe before the
 			// background worker hashed it: on demand).

@@ -5,7 +5,7 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { ownAccount, setupAccounts } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -21,7 +21,7 @@ export function setup() {
   return setupAccounts(config.vus);
 }
 
-export function capillary(data) {
+export const capillary = guard('capillary', (data) => {
   if (!mine) mine = Object.assign({}, ownAccount(data));
   const next = `Cap-${exec.vu.idInTest}-${exec.vu.iterationInInstance}-c3!`;
   const r = client.capillaryChangePassword({
@@ -29,6 +29,6 @@ export function capillary(data) {
     brand: __ENV.AUTHFLOW_BRAND || 'authflow', password: mine.password, newPassword: next,
   });
   if (check(r, { 'password changed (Capillary)': (x) => x.ok })) mine.password = next;
-}
+});
 
 export const handleSummary = summaryHandler('capillary');

@@ -1,11 +1,15 @@
 // A weighted, realistic mix of every flow at AUTHFLOW_RATE iterations per
 // second: mostly sign-ins (no 2FA, TOTP, SMS) and authenticated reads on
 // pooled sessions, some refreshes, QR sign-ins and 2FA challenges. The
-// weights below are the mix; change them to your traffic's.
+// weights below are the mix; change them to your traffic's. Flows are
+// interleaved by iteration number (smooth weighted round robin), so every
+// flow runs within the first few iterations and any stretch of the run has
+// the mix; each user picker is told its own flows' share of the rate.
 import { check } from 'k6';
+import exec from 'k6/execution';
 import { Client, SessionPool } from 'k6/x/authflow';
 import { config, clientOptions, openModel } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { picker, fileUsers, hooks, totpUsersFor } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -46,31 +50,49 @@ export function setup() {
   };
 }
 
-function pick() {
-  let r = Math.random() * totalWeight;
-  for (const [name, w] of weights) {
-    if ((r -= w) < 0) return name;
+// schedule is one round of totalWeight flow names, smooth weighted round
+// robin: each name as often as its weight, spread out.
+const schedule = (() => {
+  const current = weights.map(() => 0);
+  const out = [];
+  for (let i = 0; i < totalWeight; i++) {
+    let best = 0;
+    weights.forEach(([, w], k) => {
+      current[k] += w;
+      if (current[k] > current[best]) best = k;
+    });
+    current[best] -= totalWeight;
+    out.push(weights[best][0]);
   }
-  return weights[0][0];
-}
+  return out;
+})();
 
-export function mix(data) {
-  if (!pool) pool = new SessionPool(client, picker('none', data, { name: 'pool' }), { name: 'mix-pool', size: poolSize });
+const pick = () => schedule[exec.scenario.iterationInTest % schedule.length];
+
+// Each picker's rate is its flows' share of AUTHFLOW_RATE (the pool's
+// picker signs in only to fill the pool, a few times a minute).
+const rateOf = (...names) => config.rate * names.reduce((n, name) => n + share(name), 0);
+const plainUsers = (data) => picker('none', data, { rate: rateOf('signin', 'challenge') });
+
+export const mix = guard('mix', (data) => {
+  if (!pool) {
+    pool = new SessionPool(client, picker('none', data, { name: 'pool', rate: rateOf('reads', 'refresh', 'qr') }), { name: 'mix-pool', size: poolSize });
+  }
   const flow = pick();
   switch (flow) {
     case 'signin': {
-      const r = client.signIn(picker('none', data));
+      const r = client.signIn(plainUsers(data));
       if (check(r, { 'signed in (no 2FA)': (x) => x.ok })) client.signOut(r.session);
       return;
     }
     case 'signin_totp':
-      check(client.signIn(picker('google', data), { method: 'google' }), { 'signed in (TOTP)': (x) => x.ok });
+      check(client.signIn(picker('google', data, { rate: rateOf('signin_totp') }), { method: 'google' }), { 'signed in (TOTP)': (x) => x.ok });
       return;
     case 'signin_sms':
-      check(client.signIn(picker('sms', data), { method: 'sms' }), { 'signed in (SMS)': (x) => x.ok });
+      check(client.signIn(picker('sms', data, { rate: rateOf('signin_sms') }), { method: 'sms' }), { 'signed in (SMS)': (x) => x.ok });
       return;
     case 'challenge': {
-      const p = picker('none', data);
+      const p = plainUsers(data);
       const u = p.next();
       if (u) {
         check(client.challenge(null, u.email), { 'success token (signed out)': (x) => x.ok });
@@ -91,6 +113,6 @@ export function mix(data) {
     if (check(r, { 'signed in by QR code': (x) => x.ok })) client.signOut(r.session);
   }
   pool.release();
-}
+});
 
 export const handleSummary = summaryHandler('mix');

@@ -6,7 +6,7 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { ownAccount, setupAccounts } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -24,7 +24,7 @@ export function setup() {
   return setupAccounts(config.vus);
 }
 
-export function change(data) {
+export const change = guard('change', (data) => {
   const me = account(data);
   const si = client.signIn(me);
   if (!check(si, { 'signed in with the current password': (r) => r.ok })) return;
@@ -32,6 +32,6 @@ export function change(data) {
   const ch = client.changePassword(si.session, me.email, next);
   if (check(ch, { 'password changed': (r) => r.ok })) me.password = next;
   check(client.signOut(si.session), { 'signed out': (r) => r.ok });
-}
+});
 
 export const handleSummary = summaryHandler('password_change');

@@ -5,7 +5,7 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { ownAccount, setupAccounts } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -23,13 +23,13 @@ export function setup() {
   return setupAccounts(config.vus);
 }
 
-export function restore(data) {
+export const restore = guard('restore', (data) => {
   const me = account(data);
   const next = `Rst-${exec.vu.idInTest}-${exec.vu.iterationInInstance}-b2!`;
   if (!check(client.restorePassword(me.email, next), { 'password restored': (r) => r.ok })) return;
   me.password = next;
   const si = client.signIn(me);
   if (check(si, { 'the new password signs in': (r) => r.ok })) client.signOut(si.session);
-}
+});
 
 export const handleSummary = summaryHandler('password_restore');

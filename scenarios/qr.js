@@ -4,7 +4,7 @@
 import { check } from 'k6';
 import { Client, SessionPool } from 'k6/x/authflow';
 import { config, clientOptions, openModel } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { picker, fileUsers, hooks } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -22,13 +22,13 @@ export function setup() {
   return fileUsers ? {} : { users: hooks.createClients(size, { twoFactor: [] }) };
 }
 
-export function qr(data) {
+export const qr = guard('qr', (data) => {
   if (!mobiles) mobiles = new SessionPool(client, picker('none', data), { name: 'qr-mobiles', size });
   const mobile = mobiles.get();
   if (!check(mobile, { 'a signed-in mobile session': (s) => s !== null })) return;
   const r = client.qrSignIn(mobile);
   mobiles.release();
   if (check(r, { 'signed in by QR code': (x) => x.ok })) client.signOut(r.session);
-}
+});
 
 export const handleSummary = summaryHandler('qr');

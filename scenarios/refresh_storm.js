@@ -6,7 +6,7 @@
 import { check } from 'k6';
 import { Client, SessionPool } from 'k6/x/authflow';
 import { config, clientOptions, openModel, seconds } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { picker, fileUsers, hooks } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -25,12 +25,12 @@ export function setup() {
   return fileUsers ? {} : { users: hooks.createClients(size, { twoFactor: [] }) };
 }
 
-export function refresh(data) {
+export const refresh = guard('refresh', (data) => {
   if (!pool) pool = new SessionPool(client, picker('none', data), { name: 'refresh-storm', size, refreshBefore: '60s' });
   const s = pool.get();
   if (!check(s, { 'a pooled session': (x) => x !== null })) return;
   check(client.refresh(s), { 'refreshed': (r) => r.ok });
   pool.release();
-}
+});
 
 export const handleSummary = summaryHandler('refresh_storm');

@@ -1,7 +1,9 @@
 // Package scenarios holds the k6 scenario scripts; this test runs each of
 // them with bin/k6 against the reference server, short, and proves that its
-// thresholds are a real gate: green against the correct server, k6's exit
-// code 99 against a slowed or defective one.
+// thresholds are a real gate: green against the correct server in both of
+// its personalities (default and alt, which take different legal answers;
+// the scenarios are not told which one they talk to), k6's exit code 99
+// against a slowed or defective one, or when a flow never ran.
 package scenarios
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -69,12 +72,23 @@ func k6Binary(t *testing.T) string {
 	return k6
 }
 
-// target starts a reference server with a user file and returns its URL and
-// the file. delay slows every API call down; defect switches one on.
+// variants are the reference server's personalities every scenario must
+// pass against.
+var variants = []string{refserver.VariantDefault, refserver.VariantAlt}
+
+// target starts a default reference server with a user file and returns
+// its URL and the file. delay slows every API call down; defect switches
+// one on.
 func target(t *testing.T, delay time.Duration, defect string) (string, string) {
 	t.Helper()
+	return targetWith(t, delay, defect, refserver.Config{})
+}
+
+// targetWith is target with a base configuration (its variant, its users' mix).
+func targetWith(t *testing.T, delay time.Duration, defect string, cfg refserver.Config) (string, string) {
+	t.Helper()
 	users := filepath.Join(t.TempDir(), "users.json")
-	cfg := refserver.Config{Users: refserver.UsersConfig{Count: 600, File: users}}
+	cfg.Users.Count, cfg.Users.File = 600, users
 	if defect != "" {
 		cfg.Defects = []string{defect}
 	}
@@ -147,24 +161,15 @@ func TestScenarios(t *testing.T) {
 	t.Parallel()
 	k6Binary(t)
 	for _, sc := range scenarios {
-		t.Run("ok/"+sc.script, func(t *testing.T) {
-			t.Parallel()
-			base, users := target(t, 0, "")
-			code, s, out := run(t, sc, base, users)
-			require.Equal(t, 0, code, "k6 exit code\n%s", out)
-			for name, m := range s.Metrics {
-				for src, th := range m.Thresholds {
-					assert.True(t, th.OK, "%s: %s", name, src)
-				}
-			}
-			for _, flow := range sc.flows {
-				m, ok := s.Metrics["authflow_flow_duration{flow:"+flow+"}"]
-				if assert.True(t, ok, "flow %s has a duration threshold\n%s", flow, out) {
-					assert.Positive(t, m.Values["count"]+m.Values["med"], "flow %s ran\n%s", flow, out)
-				}
-			}
-			assert.NotContains(t, out, "panic")
-		})
+		for _, variant := range variants {
+			t.Run("ok/"+variant+"/"+sc.script, func(t *testing.T) {
+				t.Parallel()
+				base, users := targetWith(t, 0, "", refserver.Config{Variant: variant})
+				code, s, out := run(t, sc, base, users)
+				require.Equal(t, 0, code, "k6 exit code\n%s", out)
+				checkGreen(t, sc, s, out)
+			})
+		}
 		t.Run("err/"+sc.script, func(t *testing.T) {
 			t.Parallel()
 			delay, why := 400*time.Millisecond, "slowed by 400ms a call"
@@ -185,6 +190,56 @@ func TestScenarios(t *testing.T) {
 			assert.Positive(t, failed, "the summary names the failed thresholds")
 		})
 	}
+}
+
+// checkGreen checks the summary of a passing run: every threshold held,
+// every flow ran and the text summary counts it, nothing panicked, and no
+// picker of mix.js warned that its pool is too small for its share of the
+// rate.
+func checkGreen(t *testing.T, sc scenario, s summary, out string) {
+	t.Helper()
+	for name, m := range s.Metrics {
+		for src, th := range m.Thresholds {
+			assert.True(t, th.OK, "%s: %s", name, src)
+		}
+	}
+	for _, flow := range sc.flows {
+		m, ok := s.Metrics["authflow_flows{flow:"+flow+"}"]
+		if assert.True(t, ok, "flow %s has a count threshold\n%s", flow, out) {
+			assert.Positive(t, m.Values["count"], "flow %s ran\n%s", flow, out)
+		}
+		_, ok = s.Metrics["authflow_flow_duration{flow:"+flow+"}"]
+		assert.True(t, ok, "flow %s has a duration threshold", flow)
+		line := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(flow) + `\s+[1-9][0-9]*\s`)
+		assert.Regexp(t, line, out, "the text summary counts flow %s", flow)
+	}
+	assert.NotContains(t, out, "panic")
+	if sc.script == "mix.js" {
+		// Each picker of the mix is told its own share of the rate.
+		assert.NotContains(t, out, "cannot sustain")
+	}
+}
+
+// A gate never passes vacuously: signin_load.js fed a user file without a
+// single user for one of its flows (no user without 2FA) exits 99, though
+// its other flow is green, and names the flow that never ran.
+func TestScenarioFlowThatNeverRanFails(t *testing.T) {
+	t.Parallel()
+	k6Binary(t)
+	base, users := targetWith(t, 0, "", refserver.Config{Users: refserver.UsersConfig{Mix: refserver.Mix{Google: 1}}})
+	code, s, out := run(t, scenario{script: "signin_load.js"}, base, users)
+	require.Equal(t, exitThresholds, code, "a flow without users must fail the gate\n%s", out)
+	failed := map[string]bool{}
+	for name, m := range s.Metrics {
+		for src, th := range m.Thresholds {
+			if !th.OK {
+				failed[name+": "+src] = true
+			}
+		}
+	}
+	assert.True(t, failed["authflow_flows{flow:signin}: count>0"], "failed: %v", failed)
+	assert.True(t, failed["authflow_iteration_errors: count==0"], "failed: %v", failed)
+	assert.False(t, failed["authflow_flows{flow:signin_totp}: count>0"], "the TOTP flow ran")
 }
 
 // The summary a scenario writes for reports holds no account secret, though

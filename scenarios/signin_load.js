@@ -5,7 +5,7 @@
 import { check } from 'k6';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions, rampStages } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { picker, fileUsers, hooks, totpUsersFor } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -32,14 +32,14 @@ export function setup() {
   return { users: hooks.createClients(n, { twoFactor: [] }).concat(hooks.createClients(n, { twoFactor: ['google'] })) };
 }
 
-export function plain(data) {
+export const plain = guard('plain', (data) => {
   const r = client.signIn(picker('none', data));
   check(r, { 'signed in (no 2FA)': (x) => x.ok });
-}
+});
 
-export function totp(data) {
+export const totp = guard('totp', (data) => {
   const r = client.signIn(picker('google', data), { method: 'google' });
   check(r, { 'signed in (TOTP)': (x) => x.ok });
-}
+});
 
 export const handleSummary = summaryHandler('signin_load');

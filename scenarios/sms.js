@@ -4,7 +4,7 @@
 import { check } from 'k6';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions, openModel } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { picker, fileUsers, hooks } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -22,8 +22,8 @@ export function setup() {
   return fileUsers ? {} : { users: hooks.createClients(Math.ceil(config.rate * 4) + 10, { twoFactor: ['sms'] }) };
 }
 
-export function sms(data) {
+export const sms = guard('sms', (data) => {
   check(client.signIn(picker('sms', data), { method: 'sms' }), { 'signed in (SMS)': (r) => r.ok });
-}
+});
 
 export const handleSummary = summaryHandler('sms');

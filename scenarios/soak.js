@@ -6,7 +6,7 @@
 import { check } from 'k6';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions, openModel } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { picker, fileUsers, hooks } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -21,13 +21,13 @@ export function setup() {
   return fileUsers ? {} : { users: hooks.createClients(Math.ceil(config.rate * 15) + 5, { twoFactor: [] }) };
 }
 
-export function soak(data) {
+export const soak = guard('soak', (data) => {
   const si = client.signIn(picker('none', data));
   if (!check(si, { 'signed in': (r) => r.ok })) return;
   check(client.refresh(si.session), { 'refreshed': (r) => r.ok });
   check(client.tfaChanges(si.session, { limit: 5 }), { '2fa history': (r) => r.ok });
   check(client.passwordChanges(si.session, { limit: 5 }), { 'password history': (r) => r.ok });
   check(client.signOut(si.session), { 'signed out': (r) => r.ok });
-}
+});
 
 export const handleSummary = summaryHandler('soak');

@@ -5,7 +5,7 @@
 import { check } from 'k6';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions, seconds } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { picker, fileUsers, hooks } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -40,8 +40,8 @@ export function setup() {
   return fileUsers ? {} : { users: hooks.createClients(peak * 2 + 5, { twoFactor: [] }) };
 }
 
-export function spike(data) {
+export const spike = guard('spike', (data) => {
   check(client.signIn(picker('none', data)), { 'signed in': (r) => r.ok });
-}
+});
 
 export const handleSummary = summaryHandler('spike');

@@ -6,7 +6,7 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { ownAccount, setupAccounts } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -25,7 +25,7 @@ export function setup() {
   return setupAccounts(config.vus);
 }
 
-export function enrol(data) {
+export const enrol = guard('enrol', (data) => {
   const me = ownAccount(data);
   if (!session) {
     const si = client.signIn(me);
@@ -42,6 +42,6 @@ export function enrol(data) {
   if (check(client.enableSMS(session, phone), { 'sms enabled': (r) => r.ok })) {
     check(client.disable2FA(session, 'sms', { email: me.email, phone }), { 'sms disabled': (r) => r.ok });
   }
-}
+});
 
 export const handleSummary = summaryHandler('tfa_enrolment');

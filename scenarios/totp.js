@@ -5,7 +5,7 @@
 import { check } from 'k6';
 import { Client } from 'k6/x/authflow';
 import { config, clientOptions, openModel } from './lib/config.js';
-import { thresholds } from './lib/thresholds.js';
+import { thresholds, guard } from './lib/thresholds.js';
 import { picker, fileUsers, hooks, totpUsersFor } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -23,8 +23,8 @@ export function setup() {
   return fileUsers ? {} : { users: hooks.createClients(totpUsersFor(config.rate), { twoFactor: ['google'] }) };
 }
 
-export function totp(data) {
+export const totp = guard('totp', (data) => {
   check(client.signIn(picker('google', data), { method: 'google' }), { 'signed in (TOTP)': (r) => r.ok });
-}
+});
 
 export const handleSummary = summaryHandler('totp');

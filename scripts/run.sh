@@ -11,6 +11,7 @@ out=${1:-out}
 rate=${AUTHFLOW_RATE:-20}
 duration=${AUTHFLOW_DURATION:-15s}
 users=${AUTHFLOW_RUN_USERS:-2000}
+variant=${AUTHFLOW_VARIANT:-default} # the reference server's personality: default or alt
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -18,8 +19,8 @@ out=$(cd "$out" && pwd)
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\nmake run: %s\n' "$*" >&2; exit 1; }
 
-step "Starting the reference server (bin/authflow serve, $users load-test users)"
-./bin/authflow serve --listen 127.0.0.1:0 --ready-file "$out/server.url" \
+step "Starting the reference server (bin/authflow serve --variant $variant, $users load-test users)"
+./bin/authflow serve --listen 127.0.0.1:0 --ready-file "$out/server.url" --variant "$variant" \
   --users "$users" --users-file "$out/users.json" --log-level warn >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT

@@ -47,6 +47,7 @@ Examples:
   authflow serve --hash-cost production           # production-like sign-in CPU cost
   authflow serve --defect no-lockout              # prove the suite catches a defect
   authflow serve --defect list                    # list the deliberate defects
+  authflow serve --variant alt                    # the other legal answers (--variant list)
 
 Password hashing (argon2id): the default --hash-cost=load (t=1, m=16 KiB,
 p=1) is deliberately cheap, about 40 µs a hash, so that the server never
@@ -88,6 +89,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 		a2Threads   uint
 		mix         string
 		defects     listFlag
+		variant     string
 		logFormat   string
 		signinLimit limitFlags
 		refreshLim  limitFlags
@@ -112,6 +114,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	fs.StringVar(&c.Users.Seed, "users-seed", refserver.DefaultUsersSeed, "`seed` the users' passwords, TOTP secrets and phones derive from (same seed, same users)")
 	fs.StringVar(&c.Users.File, "users-file", "", "write the load-test users with their secrets to this `file` before serving: a JSON array,\nor CSV (email,password,totpSecret,phone,twoFactor,id) when the name ends in .csv")
 	fs.Var(&defects, "defect", "switch on a deliberate defect `NAME` (repeatable or comma-separated); --defect list lists them.\nFor proving the conformance suite only; never on by default")
+	fs.StringVar(&variant, "variant", refserver.VariantDefault, "server `personality`: default, or alt, which takes the other legal answer wherever the\ndocuments and CONTRACT.md allow one (other 4xx statuses, 200 vs 204, successToken, a phone on every client...);\n--variant list lists the differences")
 	fs.StringVar(&sf.logLevel, "log-level", "info", "log `level`: debug (one line per request), info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "text", "log `format`: text or json (logs go to stderr)")
 	fs.StringVar(&sf.readyFile, "ready-file", "", "once the server accepts connections, write its base URL (http://host:port) to `file`;\nscripts start it with --listen 127.0.0.1:0 and wait for this file")
@@ -130,7 +133,14 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 		printDefects(stdout)
 		return nil, errListShown
 	}
+	if strings.TrimSpace(variant) == "list" {
+		printVariants(stdout)
+		return nil, errListShown
+	}
 	var err error
+	if c.Variant, err = refserver.ParseVariant(variant); err != nil {
+		return nil, usageError(err)
+	}
 	if c.Defects, err = refserver.ParseDefects(defects); err != nil {
 		return nil, usageError(err)
 	}
@@ -240,6 +250,13 @@ func printDefects(w io.Writer) {
 	}
 }
 
+func printVariants(w io.Writer) {
+	fmt.Fprintln(w, "Server personalities (authflow serve --variant default|alt): where they answer differently")
+	for _, v := range refserver.Variants() {
+		fmt.Fprintf(w, "  %s\n      default: %s\n      alt:     %s\n", v.Behaviour, v.Default, v.Alt)
+	}
+}
+
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
@@ -296,7 +313,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, read
 	if cfg.DisableHooks {
 		hooksState = "off"
 	}
-	attrs := []any{"address", "http://" + addr, "hooks", hooksState, "hash", cfg.Hash.String()}
+	attrs := []any{"address", "http://" + addr, "hooks", hooksState, "variant", cfg.Variant, "hash", cfg.Hash.String()}
 	if cfg.Users.Count > 0 {
 		attrs = append(attrs, "users", cfg.Users.Count, "usersFile", cfg.Users.File)
 	}

@@ -32,6 +32,8 @@ func TestServeHelpAndDefectList(t *testing.T) {
 		{"ok/help", []string{"serve", "--help"}, ExitOK, []string{"Usage: authflow serve", "--hash-cost=production", "-users-file", "-defect", "-hooks", "-signin-attempts"}, "", false},
 		{"ok/h", []string{"serve", "-h"}, ExitOK, []string{"Usage: authflow serve"}, "", false},
 		{"ok/defect-list", []string{"serve", "--defect", "list"}, ExitOK, []string{"no-lockout", "wizard-uuid-replay", "totp-replay"}, "", false},
+		{"ok/variant-list", []string{"serve", "--variant", "list"}, ExitOK, []string{"successToken", "default: 401", "alt:     422"}, "", false},
+		{"err/unknown-variant", []string{"serve", "--variant", "beta"}, ExitUsage, nil, `unknown variant "beta"`, true},
 		{"err/unknown-flag", []string{"serve", "--nope"}, ExitUsage, nil, "--help", true},
 		{"err/unknown-defect", []string{"serve", "--defect", "bogus"}, ExitUsage, nil, "bogus", true},
 		{"err/bad-hash-cost", []string{"serve", "--hash-cost", "cheap"}, ExitUsage, nil, "hash cost", true},
@@ -70,7 +72,7 @@ func TestParseServeFlags(t *testing.T) {
 		"--hash-cost", "production", "--argon2-time", "3",
 		"--access-ttl", "1m", "--code-ttl", "30s", "--qr-lifetime", "3m",
 		"--users", "10", "--users-mix", "google=1", "--users-seed", "abc",
-		"--defect", "no-lockout,totp-replay", "--defect", "enumeration",
+		"--defect", "no-lockout,totp-replay", "--defect", "enumeration", "--variant", "alt",
 	}, io.Discard)
 	require.NoError(t, err)
 	c := sf.cfg
@@ -87,6 +89,7 @@ func TestParseServeFlags(t *testing.T) {
 	require.Equal(t, refserver.DefaultRefreshTTL, c.RefreshTTL)
 	require.Equal(t, refserver.UsersConfig{Count: 10, Mix: refserver.Mix{Google: 1}, Seed: "abc"}, c.Users)
 	require.Equal(t, []string{"no-lockout", "totp-replay", "enumeration"}, c.Defects)
+	require.Equal(t, refserver.VariantAlt, c.Variant)
 
 	sf, err = parseServeFlags(nil, io.Discard)
 	require.NoError(t, err)
@@ -94,6 +97,7 @@ func TestParseServeFlags(t *testing.T) {
 	require.False(t, sf.cfg.DisableHooks)
 	require.Equal(t, testhooks.DefaultPolicy(), sf.cfg.Policy)
 	require.Equal(t, refserver.LoadTestHash, sf.cfg.Hash)
+	require.Equal(t, refserver.VariantDefault, sf.cfg.Variant)
 }
 
 // serve listens, writes the users file before it says it is ready, serves,
@@ -168,4 +172,41 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// `serve --variant alt` serves the alt personality: a client made through
+// the hooks without SMS has a phone, and the log says which variant runs.
+func TestServeVariantAlt(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuf
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--variant", "alt"}, io.Discard, &stderr, func(addr string) { addrc <- addr })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("serve ended: %v\n%s", err, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not get ready")
+	}
+	resp, err := http.Post("http://"+addr+"/__hooks/clients", "application/json", strings.NewReader(`{"twoFactor":[]}`))
+	require.NoError(t, err)
+	var c testhooks.Client
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&c))
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	require.NotNil(t, c.Phone, "alt gives every client a phone")
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	require.Contains(t, stderr.String(), "variant=alt")
 }

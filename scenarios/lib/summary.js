@@ -28,8 +28,12 @@ export function textSummary(data, name) {
     lines.push('', `  ${pad('flow', 22)} ${pad('count', 8)} ${pad('p50 ms', 8)} ${pad('p95 ms', 8)} failed`);
     for (const [flow, metric] of flows) {
       const failed = m[`authflow_flow_failed{flow:${flow}}`];
+      // The flow count comes from authflow_flows{flow:X}, which every
+      // scenario gates on (k6's trend stats have no count by default).
+      const n = m[`authflow_flows{flow:${flow}}`];
+      const count = n && n.values && n.values.count !== undefined ? n.values.count : (metric.values || {}).count;
       const v = metric.values || {};
-      lines.push(`  ${pad(flow, 22)} ${pad(v.count === undefined ? '-' : v.count, 8)} ${pad(fmtMs(v.med), 8)} ${pad(fmtMs(v['p(95)']), 8)} ${failed ? pct(failed.values.rate) : '-'}`);
+      lines.push(`  ${pad(flow, 22)} ${pad(count === undefined ? '-' : count, 8)} ${pad(fmtMs(v.med), 8)} ${pad(fmtMs(v['p(95)']), 8)} ${failed ? pct(failed.values.rate) : '-'}`);
     }
   }
   const steps = submetrics(m, 'authflow_step_duration', 'step');
