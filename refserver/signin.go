@@ -170,7 +170,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	default:
 		s.finishLocked(wz)
 		tokens := s.newSession(acct)
-		writeJSON(w, http.StatusAccepted, b2core.Wizard[b2core.SignInData]{
+		writeJSON(w, s.finalStatus(), b2core.Wizard[b2core.SignInData]{
 			Code: http.StatusAccepted,
 			Data: b2core.SignInData{
 				AccessToken:  tokens.AccessToken,
@@ -254,7 +254,7 @@ func (s *Server) handleSignInReset(w http.ResponseWriter, r *http.Request) error
 	acct := wz.acct
 	s.changePassword(acct, req.Password, b2core.PasswordRestored)
 	s.finishLocked(wz)
-	writeJSON(w, http.StatusAccepted, b2core.Wizard[b2core.ResetData]{
+	writeJSON(w, s.finalStatus(), b2core.Wizard[b2core.ResetData]{
 		Code:     http.StatusAccepted,
 		Data:     b2core.ResetData{Client: b2core.ResetClient{ID: acct.id, Email: acct.email, Settings: map[string]any{}}},
 		Done:     true,

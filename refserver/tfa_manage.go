@@ -199,7 +199,7 @@ func (s *Server) handleTFAWizard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.endTFAWizardLocked(wz)
-	writeJSON(w, http.StatusAccepted, b2core.Wizard[any]{
+	writeJSON(w, s.finalStatus(), b2core.Wizard[any]{
 		Code:     http.StatusAccepted,
 		Data:     s.finalWizardData(),
 		Done:     true,

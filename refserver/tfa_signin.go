@@ -142,7 +142,7 @@ func (s *Server) handle2FACode(provider string) handlerFunc {
 		failed = false
 		s.finishLocked(wz)
 		tokens := s.newSession(acct)
-		writeJSON(w, http.StatusAccepted, b2core.Wizard[b2core.Tokens]{
+		writeJSON(w, s.finalStatus(), b2core.Wizard[b2core.Tokens]{
 			Code:     http.StatusAccepted,
 			Data:     tokens,
 			Done:     true,
