@@ -311,3 +311,21 @@ func TestParseVariant(t *testing.T) {
 	assert.Error(t, err)
 	assert.NotEmpty(t, Variants())
 }
+
+// README's table of the personalities has one row per behaviour of
+// Variants(): a difference added on one side only fails here.
+func TestVariantsDocumented(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(b), "| behaviour | default | alt |\n| --- | --- | --- |\n")
+	require.True(t, ok, "README has no table of the server personalities")
+	rows := 0
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			break
+		}
+		rows++
+	}
+	assert.Equal(t, len(Variants()), rows, "rows of README's personalities table vs Variants()")
+}
