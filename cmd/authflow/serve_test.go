@@ -105,23 +105,7 @@ func TestParseServeFlags(t *testing.T) {
 func TestServeRunsAndShutsDown(t *testing.T) {
 	t.Parallel()
 	usersFile := filepath.Join(t.TempDir(), "users.json")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuf
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--users", "5", "--users-file", usersFile, "--log-level", "debug"},
-			io.Discard, &stderr, func(addr string) { addrc <- addr })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("serve ended: %v\n%s", err, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not get ready")
-	}
+	addr, stderr, stop := startServe(t, "--users", "5", "--users-file", usersFile, "--log-level", "debug")
 	b, err := os.ReadFile(usersFile)
 	require.NoError(t, err, "users file written before ready")
 	var users []refserver.LoadUser
@@ -137,13 +121,7 @@ func TestServeRunsAndShutsDown(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	stop()
 	logs := stderr.String()
 	require.Contains(t, logs, "authflow reference server ready")
 	require.Contains(t, logs, "address=http://"+addr)
@@ -154,6 +132,40 @@ func TestServeRunsAndShutsDown(t *testing.T) {
 		require.NotContains(t, logs, u.Password)
 	}
 	require.True(t, strings.Contains(logs, "shutting down"))
+}
+
+// startServe runs `authflow serve --listen 127.0.0.1:0 args...` until it is
+// ready and returns its address, its log and stop, which ends it and waits
+// for a clean shut-down.
+func startServe(t *testing.T, args ...string) (string, *syncBuf, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	stderr := &syncBuf{}
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), io.Discard, stderr, func(addr string) { addrc <- addr })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("serve ended: %v\n%s", err, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not get ready")
+	}
+	stop := func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not shut down")
+		}
+	}
+	return addr, stderr, stop
 }
 
 // syncBuf is a buffer safe for the server's goroutines.
@@ -178,22 +190,7 @@ func (s *syncBuf) String() string {
 // the hooks without SMS has a phone, and the log says which variant runs.
 func TestServeVariantAlt(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuf
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--variant", "alt"}, io.Discard, &stderr, func(addr string) { addrc <- addr })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("serve ended: %v\n%s", err, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not get ready")
-	}
+	addr, stderr, stop := startServe(t, "--variant", "alt")
 	resp, err := http.Post("http://"+addr+"/__hooks/clients", "application/json", strings.NewReader(`{"twoFactor":[]}`))
 	require.NoError(t, err)
 	var c testhooks.Client
@@ -201,12 +198,6 @@ func TestServeVariantAlt(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
 	require.NotNil(t, c.Phone, "alt gives every client a phone")
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	stop()
 	require.Contains(t, stderr.String(), "variant=alt")
 }
