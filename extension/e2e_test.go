@@ -129,11 +129,15 @@ func checkSummary(t *testing.T, c e2eCase, s summary, out string) {
 // pass against; the examples are not told which one they talk to.
 var e2eVariants = []string{refserver.VariantDefault, refserver.VariantAlt}
 
-func TestE2EExamples(t *testing.T) {
+func TestE2EExamples(t *testing.T) { runExamples(t, e2eCases) }
+
+// runExamples runs each example with bin/k6 against each personality of a
+// fresh reference server and checks its summary.
+func runExamples(t *testing.T, cases []e2eCase) {
 	k6 := k6Binary(t)
 	for _, variant := range e2eVariants {
-		for _, c := range e2eCases {
-			t.Run(variant+"/"+strings.TrimSuffix(c.script, ".js"), func(t *testing.T) {
+		for _, c := range cases {
+			t.Run(variant+"/"+strings.TrimSuffix(c.script, filepath.Ext(c.script)), func(t *testing.T) {
 				srv := refServer(t, refserver.Config{Variant: variant})
 				code, s, out := runK6(t, k6, c.script, "AUTHFLOW_BASE_URL="+srv.URL, "AUTHFLOW_HOOKS_URL=")
 				require.Equal(t, 0, code, out)
