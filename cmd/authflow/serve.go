@@ -129,12 +129,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, usageError(fmt.Errorf("unexpected argument %q (authflow serve --help lists the flags)", fs.Arg(0)))
 	}
-	if len(defects) == 1 && strings.TrimSpace(defects[0]) == "list" {
-		printDefects(stdout)
-		return nil, errListShown
-	}
-	if strings.TrimSpace(variant) == "list" {
-		printVariants(stdout)
+	if printedList(stdout, defects, variant) {
 		return nil, errListShown
 	}
 	var err error
@@ -151,19 +146,7 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	if c.Policy.Refresh, err = refreshLim.limit("refresh"); err != nil {
 		return nil, usageError(err)
 	}
-	if c.Hash, err = refserver.ParseHashCost(hashCost); err != nil {
-		return nil, usageError(err)
-	}
-	if a2Time > 0 {
-		c.Hash.Time = uint32(min(a2Time, 1<<31))
-	}
-	if a2Mem > 0 {
-		c.Hash.MemoryKiB = uint32(min(a2Mem, 1<<31))
-	}
-	if a2Threads > 0 {
-		c.Hash.Threads = uint8(min(a2Threads, 255))
-	}
-	if err := c.Hash.Validate(); err != nil {
+	if c.Hash, err = hashFromFlags(hashCost, a2Time, a2Mem, a2Threads); err != nil {
 		return nil, usageError(err)
 	}
 	if c.Users.Mix, err = refserver.ParseMix(mix); err != nil {
@@ -175,13 +158,8 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	if c.Users.File != "" && c.Users.Count == 0 {
 		return nil, usageError(errors.New("--users-file needs --users N"))
 	}
-	for name, d := range map[string]time.Duration{
-		"access-ttl": c.AccessTTL, "refresh-ttl": c.RefreshTTL, "wizard-ttl": c.WizardTTL, "code-ttl": c.CodeTTL,
-		"success-token-ttl": c.SuccessTokenTTL, "qr-lifetime": c.QRLifetime, "capillary-token-ttl": c.CapillaryTokenTTL,
-	} {
-		if d <= 0 {
-			return nil, usageError(fmt.Errorf("--%s must be positive", name))
-		}
+	if err := checkLifetimes(c); err != nil {
+		return nil, usageError(err)
 	}
 	switch logFormat {
 	case "text":
@@ -196,9 +174,41 @@ func parseServeFlags(args []string, stdout io.Writer) (*serveFlags, error) {
 	return &sf, nil
 }
 
+// hashFromFlags is the password hash cost of --hash-cost, with the
+// --argon2-* flags that are set overriding it.
+func hashFromFlags(cost string, passes, memKiB, threads uint) (refserver.HashParams, error) {
+	h, err := refserver.ParseHashCost(cost)
+	if err != nil {
+		return h, err
+	}
+	if passes > 0 {
+		h.Time = uint32(min(passes, 1<<31))
+	}
+	if memKiB > 0 {
+		h.MemoryKiB = uint32(min(memKiB, 1<<31))
+	}
+	if threads > 0 {
+		h.Threads = uint8(min(threads, 255))
+	}
+	return h, h.Validate()
+}
+
+// checkLifetimes refuses a lifetime flag that is not positive.
+func checkLifetimes(c *refserver.Config) error {
+	for name, d := range map[string]time.Duration{
+		"access-ttl": c.AccessTTL, "refresh-ttl": c.RefreshTTL, "wizard-ttl": c.WizardTTL, "code-ttl": c.CodeTTL,
+		"success-token-ttl": c.SuccessTokenTTL, "qr-lifetime": c.QRLifetime, "capillary-token-ttl": c.CapillaryTokenTTL,
+	} {
+		if d <= 0 {
+			return fmt.Errorf("--%s must be positive", name)
+		}
+	}
+	return nil
+}
+
 var (
 	errHelpShown = errors.New("help shown")
-	errListShown = errors.New("defect list shown")
+	errListShown = errors.New("list shown")
 )
 
 // limitFlags are the three flags of one rate limit.
@@ -248,6 +258,20 @@ func printDefects(w io.Writer) {
 	for _, d := range refserver.Defects() {
 		fmt.Fprintf(w, "  %-26s %s\n", d.Name, d.Description)
 	}
+}
+
+// printedList prints the defects or the personalities' differences when
+// --defect list or --variant list asks for them.
+func printedList(w io.Writer, defects listFlag, variant string) bool {
+	switch {
+	case len(defects) == 1 && strings.TrimSpace(defects[0]) == "list":
+		printDefects(w)
+	case strings.TrimSpace(variant) == "list":
+		printVariants(w)
+	default:
+		return false
+	}
+	return true
 }
 
 func printVariants(w io.Writer) {
