@@ -3,6 +3,7 @@ package extension
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/authflow/authflow/refserver"
 )
 
 // TestDeclarationsMatchRuntime compares index.d.ts, as the TypeScript
@@ -132,4 +135,48 @@ func jsKeys(typ reflect.Type) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TestResultKeysDeclared reads the properties a script sees (Object.keys)
+// on the results of real flows against the reference server: each is
+// declared on the result's interface in index.d.ts, so a field added to a
+// result at runtime only fails here.
+func TestResultKeysDeclared(t *testing.T) {
+	decl := readDeclarations(t)
+	srv := refServer(t, refserver.Config{})
+	v := newTestVU(t, nil)
+	v.run(fmt.Sprintf(`var base = %q;
+		var hooks = new authflow.Hooks(base + '/__hooks');
+		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`, srv.URL))
+	v.toVU()
+	var objects map[string][]string
+	require.NoError(t, json.Unmarshal([]byte(v.run(`JSON.stringify((() => {
+		const user = hooks.createClient({ twoFactor: ['google'] });
+		const signIn = c.signIn(user);
+		if (!signIn.ok) throw new Error('sign-in: ' + signIn.reason);
+		const enabled = c.enableSMS(signIn.session, '+15550100003');
+		if (!enabled.ok) throw new Error('enable SMS: ' + enabled.reason);
+		const changes = c.tfaChanges(signIn.session);
+		const refresh = c.refresh(signIn.session);
+		const failed = c.signIn({ email: user.email, password: 'wrong-password' });
+		return {
+			SignInResult: Object.keys(signIn).concat(Object.keys(failed)),
+			Session: Object.keys(signIn.session),
+			StepRecord: Object.keys(signIn.steps[0]),
+			HistoryResult: Object.keys(changes),
+			TFAChange: Object.keys(changes.items[0] || {}),
+			SessionResult: Object.keys(refresh),
+			User: Object.keys(user),
+		};
+	})())`).String()), &objects))
+	for name, keys := range objects {
+		declared, ok := decl.Types[name]
+		if !assert.True(t, ok, "index.d.ts declares no %s", name) {
+			continue
+		}
+		assert.NotEmpty(t, keys, "%s: no properties read", name)
+		for _, k := range keys {
+			assert.Contains(t, declared, k, "%s.%s is on the runtime object but not in index.d.ts", name, k)
+		}
+	}
 }
