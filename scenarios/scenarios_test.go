@@ -193,7 +193,8 @@ func TestScenarios(t *testing.T) {
 }
 
 // checkGreen checks the summary of a passing run: every threshold held,
-// every flow ran and the text summary counts it, and nothing panicked.
+// every flow ran and the text summary counts it, nothing panicked, and the
+// scenario gates on iterations that threw.
 func checkGreen(t *testing.T, sc scenario, s summary, out string) {
 	t.Helper()
 	for name, m := range s.Metrics {
@@ -212,6 +213,10 @@ func checkGreen(t *testing.T, sc scenario, s summary, out string) {
 		assert.Regexp(t, line, out, "the text summary counts flow %s", flow)
 	}
 	assert.NotContains(t, out, "panic")
+	m, ok := s.Metrics["authflow_iteration_errors"]
+	if assert.True(t, ok, "%s does not count iterations that threw", sc.script) {
+		assert.Contains(t, m.Thresholds, "count==0", "%s does not gate on iterations that threw", sc.script)
+	}
 }
 
 // mix.js tells each user picker its own flows' share of the rate: with the

@@ -1,9 +1,11 @@
 // Smoke: every flow of the extension once against the target, with accounts
 // made through the test hooks. Any failed flow or check fails the run (k6
-// exits 99); so does a run in which no flow ran at all.
+// exits 99); so does a run in which no flow ran at all, or whose iteration
+// threw before it reached the end.
 import { check, fail } from 'k6';
 import { Client, totp } from 'k6/x/authflow';
 import { clientOptions } from './lib/config.js';
+import { guard } from './lib/thresholds.js';
 import { hooks } from './lib/users.js';
 import { summaryHandler } from './lib/summary.js';
 
@@ -13,6 +15,7 @@ export const options = {
   thresholds: {
     authflow_flow_failed: ['rate==0'],
     authflow_flows: ['count>0'],
+    authflow_iteration_errors: ['count==0'],
     checks: ['rate==1'],
   },
 };
@@ -61,7 +64,7 @@ function stepByStep(c, user) {
   ok('step: submit code', c.steps.submitCode(c2.uuid, 'google', totp(user.totpSecret, Date.now() / 1000 + 30)));
 }
 
-export default function (data) {
+export default guard('smoke', (data) => {
   const c = new Client(clientOptions({ tags: { scenario_kind: 'smoke' } }));
   const cap = new Client(clientOptions({ profile: 'capillary' }));
   const { p, s } = signIns(c, data);
@@ -89,6 +92,6 @@ export default function (data) {
   check(c.steps.refresh(p, { expectedStatuses: [{ min: 400, max: 499 }] }), {
     'a signed-out session cannot refresh': (r) => !r.ok && r.outcome === 'rejected' && r.status >= 400 && r.status < 500,
   });
-}
+});
 
 export const handleSummary = summaryHandler('smoke');
