@@ -252,8 +252,9 @@ func (s *Server) fmtTime(t time.Time) string {
 	return fmtTime(t)
 }
 
-// everyPhone is the phone the alt personality gives a client made without
-// SMS: E.164, unique per id, distinct from the numbers of SMS clients.
+// everyPhone is the phone of a client made through the hooks: E.164,
+// unique per id. SMS clients get one in both personalities, every client
+// in the alt one.
 func everyPhone(prefix string, id int64) string {
 	return fmt.Sprintf("%s%09d", prefix, id)
 }
