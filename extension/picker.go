@@ -210,7 +210,7 @@ func (p *pickerState) lookup(email string) (int32, bool) {
 		return 0, false
 	}
 	i, found := slices.BinarySearchFunc(p.entries, int32(u), func(e pickEntry, u int32) int { return int(e.user) - int(u) }) //nolint:gosec // fewer than 2^31 users
-	return int32(i), found                                                                                                 //nolint:gosec // fewer than 2^31 entries
+	return int32(i), found                                                                                                   //nolint:gosec // fewer than 2^31 entries
 }
 
 // emailOf is p.user(i).Email without making the whole user.
