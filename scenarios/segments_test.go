@@ -177,3 +177,37 @@ func TestSegmentsHoldOnlyTheirSlice(t *testing.T) {
 		assert.Less(t, r-base, data*3/4, "half %d holds only its slice", i+1)
 	}
 }
+
+// A user file still travels in a `k6 archive`: the archive runs with the
+// file gone from disk, and a segment slices it there too.
+func TestArchiveCarriesTheUserFile(t *testing.T) {
+	t.Parallel()
+	k6 := k6Binary(t)
+	dir := t.TempDir()
+	users, err := refserver.GenerateUsers(refserver.UsersConfig{Count: 40})
+	require.NoError(t, err)
+	file := filepath.Join(dir, "users.json")
+	require.NoError(t, refserver.WriteUsersFile(file, users))
+	tar := filepath.Join(dir, "test.tar")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, k6, "archive", "--quiet", "-e", "AUTHFLOW_USERS="+file,
+		"-O", tar, "testdata/segment_users.js").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.NoError(t, os.Remove(file))
+	for _, c := range []struct {
+		args        []string
+		held, first int
+	}{
+		{nil, 40, 1},
+		{[]string{"--execution-segment", "1/2:1", "--execution-segment-sequence", "0,1/2,1"}, 20, 21},
+	} {
+		args := append(append([]string{"run", "--quiet", "--no-usage-report"}, c.args...), tar)
+		out, err := exec.CommandContext(ctx, k6, args...).CombinedOutput()
+		require.NoError(t, err, string(out))
+		m := regexp.MustCompile(`held users=(\d+) first=(\d+)`).FindStringSubmatch(string(out))
+		require.NotNil(t, m, string(out))
+		assert.Equal(t, strconv.Itoa(c.held), m[1], c.args)
+		assert.Equal(t, strconv.Itoa(c.first), m[2], c.args)
+	}
+}
