@@ -109,8 +109,10 @@ type pickerState struct {
 	set     *userSet
 	entries []pickEntry
 	// noneBefore: no entry is available before this time (Unix ns), as the
-	// last fruitless scan found, until an entry changes (see entryOf).
+	// last fruitless scan found, but for the entries changed since (see
+	// touch), which tryPick looks at first.
 	noneBefore int64
+	changed    []int32
 	// failures are the recent refused attempts of the entries that have
 	// any; updated the users update() changed.
 	failures  map[int32][]time.Time
@@ -188,29 +190,40 @@ const (
 
 func leaseIDOf(seq int64, idx int) int64 { return (seq&leaseSeqMask+1)<<leaseIdxBits | int64(idx) }
 
-// entryOf returns the entry of email about to change (the lease id, when
-// given, finds it without a look-up), and forgets noneBefore: a change may
-// make a user available sooner.
+// entryOf returns the entry of email about to change; the lease id, when
+// given, finds it without a look-up.
 func (p *pickerState) entryOf(email string, leaseID int64) (int32, bool) {
-	p.noneBefore = 0
 	if leaseID > 0 {
-		i := leaseID & (1<<leaseIdxBits - 1)
-		if i < int64(len(p.entries)) && p.emailOf(int32(i)) == email {
-			return int32(i), true
+		i := int32(leaseID & (1<<leaseIdxBits - 1)) //nolint:gosec // 31 bits
+		if int(i) < len(p.entries) && p.emailOf(i) == email {
+			p.touch(i)
+			return i, true
 		}
 	}
 	return p.lookup(email)
 }
 
-// lookup returns the index of the entry of email: the set finds the user,
-// and the entries, in the set's order, find its entry.
+// lookup returns the index of the entry of email, which the caller may
+// change: the set finds the user, and the entries, in the set's order,
+// find its entry.
 func (p *pickerState) lookup(email string) (int32, bool) {
 	u, ok := p.set.lookup(email)
 	if !ok {
 		return 0, false
 	}
 	i, found := slices.BinarySearchFunc(p.entries, int32(u), func(e pickEntry, u int32) int { return int(e.user) - int(u) }) //nolint:gosec // fewer than 2^31 users
-	return int32(i), found                                                                                                   //nolint:gosec // fewer than 2^31 entries
+	if found {
+		p.touch(int32(i)) //nolint:gosec // fewer than 2^31 entries
+	}
+	return int32(i), found //nolint:gosec // fewer than 2^31 entries
+}
+
+// touch notes that entry i may change: it may become available before
+// noneBefore.
+func (p *pickerState) touch(i int32) {
+	if p.noneBefore != 0 {
+		p.changed = append(p.changed, i)
+	}
 }
 
 // emailOf is p.user(i).Email without making the whole user.
@@ -320,29 +333,28 @@ func (p *pickerState) availableAt(e *pickEntry) int64 {
 func (p *pickerState) tryPick(now time.Time) (*pickLease, time.Time) {
 	nowNs := now.UnixNano()
 	if nowNs < p.noneBefore {
-		return nil, fromUnixNano(p.noneBefore)
+		soonest := p.noneBefore
+		for _, i := range p.changed {
+			if at := p.availableAt(&p.entries[i]); at <= nowNs {
+				p.changed = p.changed[:0]
+				p.noneBefore = 0
+				return p.leaseEntry(int(i), now), now
+			} else if at < soonest {
+				soonest = at
+			}
+		}
+		p.changed = p.changed[:0]
+		p.noneBefore = soonest
+		return nil, fromUnixNano(soonest)
 	}
+	p.noneBefore, p.changed = 0, p.changed[:0]
 	var earliest int64
 	for i := range p.entries {
 		idx := (p.cursor + i) % len(p.entries)
-		e := &p.entries[idx]
-		at := p.availableAt(e)
+		at := p.availableAt(&p.entries[idx])
 		if at <= nowNs {
 			p.cursor = (idx + 1) % len(p.entries)
-			p.leaseID++
-			e.leaseID = leaseIDOf(p.leaseID, idx)
-			e.leasedUntil = now.Add(p.lease).UnixNano()
-			if e.totp {
-				e.lastStep = max(e.lastStep, b2core.TOTPStep(now))
-			}
-			if p.firstPick.IsZero() {
-				p.firstPick = now
-			}
-			p.picks = append(p.picks, now)
-			if len(p.picks)%1024 == 0 {
-				p.measuredRate(now) // drops the picks older than 30 s
-			}
-			return &pickLease{user: p.user(int32(idx)), leaseID: e.leaseID}, now //nolint:gosec // fewer than 2^31 entries
+			return p.leaseEntry(idx, now), now
 		}
 		if earliest == 0 || at < earliest {
 			earliest = at
@@ -350,6 +362,25 @@ func (p *pickerState) tryPick(now time.Time) (*pickLease, time.Time) {
 	}
 	p.noneBefore = earliest
 	return nil, fromUnixNano(earliest)
+}
+
+// leaseEntry hands entry idx out.
+func (p *pickerState) leaseEntry(idx int, now time.Time) *pickLease {
+	e := &p.entries[idx]
+	p.leaseID++
+	e.leaseID = leaseIDOf(p.leaseID, idx)
+	e.leasedUntil = now.Add(p.lease).UnixNano()
+	if e.totp {
+		e.lastStep = max(e.lastStep, b2core.TOTPStep(now))
+	}
+	if p.firstPick.IsZero() {
+		p.firstPick = now
+	}
+	p.picks = append(p.picks, now)
+	if len(p.picks)%1024 == 0 {
+		p.measuredRate(now) // drops the picks older than 30 s
+	}
+	return &pickLease{user: p.user(int32(idx)), leaseID: e.leaseID} //nolint:gosec // fewer than 2^31 entries
 }
 
 // measuredRate is the picks per second over the last 30 s (or since the

@@ -310,3 +310,48 @@ func TestPickerLookupChecksTheEmail(t *testing.T) {
 	i, _ = p.lookup("a@x")
 	assert.Equal(t, "new", p.user(i).Password)
 }
+
+// An exhausted picker answers from what its last scan found, but a user
+// released or updated since is seen at once.
+func TestPickerExhaustedSeesReleases(t *testing.T) {
+	t.Parallel()
+	set, err := packUsers("", []User{{Email: "a@x"}, {Email: "b@x"}, {Email: "c@x"}})
+	require.NoError(t, err)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := newPickerState("t", set, pickerOptions{Lease: time.Hour})
+	p.now = clock.now
+	leases := map[string]int64{}
+	for range 3 {
+		e, _ := p.tryPick(clock.now())
+		require.NotNil(t, e)
+		leases[e.user.Email] = e.leaseID
+	}
+	e, at := p.tryPick(clock.now())
+	require.Nil(t, e)
+	assert.Equal(t, clock.now().Add(time.Hour), at)
+	clock.add(time.Second)
+	e, _ = p.tryPick(clock.now())
+	require.Nil(t, e, "still exhausted")
+
+	require.True(t, p.release("b@x", leases["b@x"], b2core.OutcomeSuccess, 0))
+	e, _ = p.tryPick(clock.now())
+	require.NotNil(t, e, "the released user")
+	assert.Equal(t, "b@x", e.user.Email)
+	e, _ = p.tryPick(clock.now())
+	require.Nil(t, e)
+
+	// A release by email alone (no lease id) is seen too.
+	require.True(t, p.release("c@x", 0, b2core.OutcomeSuccess, 0))
+	e, _ = p.tryPick(clock.now())
+	require.NotNil(t, e)
+	assert.Equal(t, "c@x", e.user.Email)
+
+	// And the end of a lease, without any release.
+	clock.add(time.Hour - 2*time.Second)
+	e, _ = p.tryPick(clock.now())
+	require.Nil(t, e)
+	clock.add(time.Second)
+	e, _ = p.tryPick(clock.now())
+	require.NotNil(t, e)
+	assert.Equal(t, "a@x", e.user.Email, "leased first, free first")
+}
