@@ -164,20 +164,40 @@ func newPickerState(name string, set *userSet, o pickerOptions) *pickerState {
 }
 
 // addEntries makes an entry of each user of the set of 2FA kind, one per
-// email (one account, one lockout counter).
+// email (one account, one lockout counter): two passes over the packed
+// records, one to count, one to fill.
 func (p *pickerState) addEntries(kind string) {
+	match := kindMatcher(kind)
 	n := 0
-	for i := range p.set.Len() {
-		if p.set.isKind(i, kind) && !p.set.isDup(i) {
-			n++
+	for _, chunk := range p.set.recs {
+		for k := range chunk {
+			if r := &chunk[k]; r.tf&tfDup == 0 && match(r) {
+				n++
+			}
 		}
 	}
 	p.entries = make([]pickEntry, 0, n)
-	for i := range p.set.Len() {
-		if p.set.isKind(i, kind) && !p.set.isDup(i) {
+	for c, chunk := range p.set.recs {
+		for k := range chunk {
+			r := &chunk[k]
+			if r.tf&tfDup != 0 || !match(r) {
+				continue
+			}
 			// A userSet has fewer than 2^31 users (its texts fit in 4 GiB).
-			p.entries = append(p.entries, pickEntry{user: int32(i), lastStep: -1, totp: p.totp && p.set.hasSecret(i)}) //nolint:gosec // see above
+			i := int32(c<<recChunkBits + k) //nolint:gosec // see above
+			p.entries = append(p.entries, pickEntry{user: i, lastStep: -1, totp: p.totp && r.lens[fieldTOTPSecret] > 0})
 		}
+	}
+}
+
+// kindMatcher returns whether a user's record is of 2FA kind.
+func kindMatcher(kind string) func(r *userRec) bool {
+	return func(r *userRec) bool {
+		g, s := r.tf&tfGoogle != 0, r.tf&tfSMS != 0
+		if r.tf&tfGiven == 0 { // a script's user object without twoFactor
+			g, s = r.lens[fieldTOTPSecret] > 0, r.lens[fieldPhone] > 0
+		}
+		return matchKind(g, s, kind)
 	}
 }
 

@@ -140,3 +140,19 @@ func mutexWait() int64 {
 	}
 	return int64(s[0].Value.Float64() * 1e9)
 }
+
+// BenchmarkNewPicker is building a picker's shared state over a user file
+// (once per instance and picker name, on the first VU's first call).
+func BenchmarkNewPicker(b *testing.B) {
+	for _, n := range pickSizes {
+		set := benchSet(b, n, true)
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if p := newPickerState("bench", set, pickerOptions{TwoFactor: "google"}); len(p.entries) != n {
+					b.Fatal(len(p.entries))
+				}
+			}
+		})
+	}
+}

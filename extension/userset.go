@@ -190,15 +190,6 @@ func (s *userSet) lookup(email string) (int, bool) {
 	return int(i), true
 }
 
-// isDup reports whether an earlier user has the email of user i.
-func (s *userSet) isDup(i int) bool { return s.rec(i).tf&tfDup != 0 }
-
-// isKind reports whether user i has the 2FA of kind (see matchKind).
-func (s *userSet) isKind(i int, kind string) bool {
-	g, sms := s.methods(i)
-	return matchKind(g, sms, kind)
-}
-
 // packUsers packs users into a userSet.
 func packUsers(path string, users []User) (*userSet, error) {
 	b := newSetBuilder(path)
@@ -282,17 +273,3 @@ func (s *userSet) At(i int) User {
 
 // email is At(i).Email.
 func (s *userSet) email(i int) string { return s.field(s.rec(i), fieldEmail) }
-
-// methods reports whether user i has Google and SMS 2FA: what its
-// twoFactor says, or, for a script's user object without twoFactor, what
-// its secret and phone suggest.
-func (s *userSet) methods(i int) (google, sms bool) {
-	r := s.rec(i)
-	if r.tf&tfGiven != 0 {
-		return r.tf&tfGoogle != 0, r.tf&tfSMS != 0
-	}
-	return r.lens[fieldTOTPSecret] > 0, r.lens[fieldPhone] > 0
-}
-
-// hasSecret reports whether user i has a TOTP secret.
-func (s *userSet) hasSecret(i int) bool { return s.rec(i).lens[fieldTOTPSecret] > 0 }
