@@ -87,3 +87,21 @@ func TestUserFileUnknownFields(t *testing.T) {
 		}
 	}
 }
+
+// The streaming reader refuses what is not JSON, as encoding/json does.
+func TestUserFileJSONSyntax(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{
+		`[{"email":"a@x","id":01}]`, `[{"email":"a@x","id":+1}]`, `[{"email":"a@x","id":1.}]`,
+		`[{"email":"a@x","id":.5}]`, `[{"email":"a@x"}] x`, `[{"email":"a@x",}]`, `[{"email":"a@x"},]`,
+		`[{"email":"a\x01"}]`, `[{"email":"a\q"}]`, `[{"email":"a@x"`, `[{"email":nul}]`, `{"users":[]`,
+	} {
+		_, err := parseUsers([]byte(file))
+		if assert.Error(t, err, file) {
+			assert.Contains(t, err.Error(), "not valid JSON: syntax error at byte", file)
+		}
+	}
+	users, err := parseUsers([]byte("\ufeff" + `{"users":[{"email":"a\u00e9\"\\\/","id":-0}]}` + "\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "aé\"\\/", users[0].Email)
+}

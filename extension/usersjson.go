@@ -277,17 +277,53 @@ func (j *jsonUsers) id(u *rawUser, c byte) error {
 	default:
 		return j.wrongType("id", c)
 	}
+	if c != '"' && !isJSONNumber(j.raw) {
+		return j.syntaxErr()
+	}
 	n, perr := strconv.ParseInt(string(j.raw), 10, 64)
 	if perr != nil {
-		if c != '"' {
-			if _, ferr := strconv.ParseFloat(string(j.raw), 64); ferr != nil {
-				return j.syntaxErr()
-			}
-		}
 		return errors.New("id is not an integer")
 	}
 	u.id = n
 	return nil
+}
+
+// isJSONNumber reports whether b is a number as JSON writes one:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(b []byte) bool {
+	i := 0
+	digits := func() bool {
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case !digits():
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 // twoFactor reads a user's twoFactor: an array of methods, one string
