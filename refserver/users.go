@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"math"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authflow/authflow/b2core"
@@ -217,15 +219,18 @@ var (
 )
 
 // createUsers adds the load-test users (ids 1..N: New calls it before any
-// other account exists) and writes their file. Three stages overlap:
-// deriving users (HMAC), indexing their accounts (allocated in one block),
-// and writing the file; batches of users flow between them and no list of
-// all users is held.
+// other account exists) and writes their file. The stages overlap: one
+// goroutine derives users (HMAC) in batches, two index their accounts
+// (allocated in one block, each user at its id's place), one writes the
+// file in order; no list of all users is held.
 func (s *Server) createUsers(cfg UsersConfig) error {
 	start := time.Now()
 	g, err := newUserGen(cfg)
 	if err != nil {
 		return err
+	}
+	if s.accounts.lastID.Load() != 0 {
+		return errors.New("load-test users must be created before any other account")
 	}
 	var w *usersWriter
 	if cfg.File != "" {
@@ -233,40 +238,42 @@ func (s *Server) createUsers(cfg UsersConfig) error {
 			return err
 		}
 	}
-	const batch = 4096
-	made := make(chan []LoadUser, 4)
-	stop := make(chan struct{})
+	const batch, indexers = 4096, 2
+	toIndex, toWrite := make(chan []LoadUser, 8), make(chan []LoadUser, 8)
 	go func() { // derive
-		defer close(made)
+		defer close(toIndex)
+		defer close(toWrite)
 		for left := cfg.Count; left > 0; left -= batch {
 			b := make([]LoadUser, min(batch, left))
 			for i := range b {
 				b[i] = g.next()
 			}
-			select {
-			case made <- b:
-			case <-stop:
-				return
-			}
+			toIndex <- b
+			toWrite <- b
 		}
 	}()
-	written := make(chan []LoadUser, 4)
-	wrote := make(chan error, 1)
-	go func() { // write
-		var err error
-		for b := range written {
-			for i := 0; i < len(b) && err == nil && w != nil; i++ {
-				err = w.add(&b[i])
+	s.accounts.reserve(cfg.Count)
+	block := make([]account, cfg.Count)
+	s.loadUsers = make([]*account, cfg.Count)
+	var wg sync.WaitGroup
+	for range indexers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range toIndex {
+				for i := range b {
+					s.loadUsers[b[i].ID-1] = s.indexLoadUser(&block[b[i].ID-1], &b[i])
+				}
 			}
-		}
-		wrote <- err
-	}()
-	err = s.indexUsers(cfg.Count, made, written)
-	close(stop)
-	close(written)
-	if werr := <-wrote; err == nil {
-		err = werr
+		}()
 	}
+	for b := range toWrite { // write, in order
+		for i := 0; i < len(b) && err == nil && w != nil; i++ {
+			err = w.add(&b[i])
+		}
+	}
+	wg.Wait()
+	s.accounts.lastID.Store(int64(cfg.Count))
 	if w != nil {
 		if err == nil {
 			err = w.finish()
@@ -281,32 +288,17 @@ func (s *Server) createUsers(cfg UsersConfig) error {
 	return nil
 }
 
-// indexUsers makes an account of each user that comes, then hands the
-// batch on to be written.
-func (s *Server) indexUsers(n int, made <-chan []LoadUser, written chan<- []LoadUser) error {
-	s.accounts.reserve(n)
-	block := make([]account, n)
-	s.loadUsers = make([]*account, 0, n)
-	for b := range made {
-		for i := range b {
-			u := &b[i]
-			a := &block[len(s.loadUsers)]
-			a.id, a.email, a.username, a.externalID, a.pwPlain = s.accounts.nextID(), u.Email, u.Username, u.ExternalID, u.Password
-			if a.id != u.ID {
-				return fmt.Errorf("load-test user %d got id %d: users must be created first", u.ID, a.id)
-			}
-			if u.TOTPSecret != nil {
-				a.totpSecret, a.googleOn = *u.TOTPSecret, true
-			}
-			if u.Phone != nil {
-				a.phone, a.smsOn = *u.Phone, true
-			}
-			s.accounts.addLoadUser(a)
-			s.loadUsers = append(s.loadUsers, a)
-		}
-		written <- b
+// indexLoadUser makes a the account of u and indexes it.
+func (s *Server) indexLoadUser(a *account, u *LoadUser) *account {
+	a.id, a.email, a.username, a.externalID, a.pwPlain = u.ID, u.Email, u.Username, u.ExternalID, u.Password
+	if u.TOTPSecret != nil {
+		a.totpSecret, a.googleOn = *u.TOTPSecret, true
 	}
-	return nil
+	if u.Phone != nil {
+		a.phone, a.smsOn = *u.Phone, true
+	}
+	s.accounts.addLoadUser(a)
+	return a
 }
 
 // hashUsers hashes every lazily created password in the background.
