@@ -33,12 +33,19 @@ type User struct {
 
 // parseMethods reads a twoFactor value: "none" or "" (no 2FA), "google",
 // "sms", "both", or methods joined by + ; | , or a space ("google+sms").
-func parseMethods(s string) (uint8, error) {
+func parseMethods[T ~string | ~[]byte](s T) (uint8, error) {
+	isSep := func(c byte) bool { return c == '+' || c == ';' || c == '|' || c == ',' || c == ' ' }
 	tf := tfGiven
-	for _, m := range strings.FieldsFunc(s, func(r rune) bool {
-		return r == '+' || r == ';' || r == '|' || r == ',' || r == ' '
-	}) {
-		switch m {
+	for i := 0; i < len(s); {
+		if isSep(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && !isSep(s[j]) {
+			j++
+		}
+		switch string(s[i:j]) {
 		case "none":
 		case "google":
 			tf |= tfGoogle
@@ -47,8 +54,9 @@ func parseMethods(s string) (uint8, error) {
 		case "both":
 			tf |= tfGoogle | tfSMS
 		default:
-			return tf, fmt.Errorf("twoFactor has %q; expected none, google, sms, google+sms or both", clip([]byte(m)))
+			return tf, fmt.Errorf("twoFactor has %q; expected none, google, sms, google+sms or both", clip([]byte(s[i:j])))
 		}
+		i = j
 	}
 	return tf, nil
 }

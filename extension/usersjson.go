@@ -155,6 +155,7 @@ func (j *jsonUsers) users(add func(int, *rawUser) error) error {
 	if c == ']' {
 		return nil
 	}
+	field := func(key []byte) error { return j.field(&u, key) } // made once
 	for n := 1; ; n++ {
 		if c != '{' {
 			if c == '"' || c == '[' || c == 'n' || c == 't' || c == 'f' || c == '-' || (c >= '0' && c <= '9') {
@@ -164,7 +165,7 @@ func (j *jsonUsers) users(add func(int, *rawUser) error) error {
 		}
 		u.reset()
 		u.tf = tfGiven // absent: none
-		if err := j.members(func(key []byte) error { return j.field(&u, key) }); err != nil {
+		if err := j.members(field); err != nil {
 			return userErr(n, err)
 		}
 		if err := checkRaw(&u); err != nil {
@@ -339,7 +340,7 @@ func (j *jsonUsers) twoFactor(u *rawUser, c byte) error {
 		if j.raw, err = j.str(j.raw[:0]); err != nil {
 			return err
 		}
-		tf, err := parseMethods(string(j.raw))
+		tf, err := parseMethods(j.raw)
 		u.tf = tf
 		return err
 	case '[':
@@ -362,7 +363,7 @@ func (j *jsonUsers) twoFactor(u *rawUser, c byte) error {
 		if j.raw, err = j.str(j.raw[:0]); err != nil {
 			return err
 		}
-		tf, err := parseMethods(string(j.raw))
+		tf, err := parseMethods(j.raw)
 		if err != nil {
 			return err
 		}
