@@ -121,7 +121,9 @@ fi
 gobench "refserver-load-users" \
   go test -run='^$' -bench='LoadUsers' -benchtime=1x -count=3 ./refserver/
 gobench "extension-picker" \
-  go test -run='^$' -bench='Pick' -benchtime=200000x -count=3 -benchmem ./extension/
+  go test -run='^$' -bench='^BenchmarkPick' -benchtime=200000x -count=3 -benchmem ./extension/
+gobench "extension-users-file" \
+  go test -run='^$' -bench='LoadUsersFile|NewPicker' -benchtime=10x -count=3 -benchmem ./extension/
 
 step "Done"
 echo "    all tables: $md"
