@@ -239,7 +239,7 @@ func (s *Server) createUsers(cfg UsersConfig) error {
 		}
 	}
 	const batch, indexers = 4096, 2
-	toIndex, toWrite := make(chan []LoadUser, 8), make(chan []LoadUser, 8)
+	toIndex, toWrite := make(chan []LoadUser, 2), make(chan []LoadUser, 4)
 	go func() { // derive
 		defer close(toIndex)
 		defer close(toWrite)
@@ -328,13 +328,15 @@ const (
 	hashingHeadroom  = 160 << 20
 )
 
-// boundMemory sets a soft memory limit of the memory the runtime holds now
-// plus headroom, unless a limit is set, and returns what undoes it.
+// boundMemory sets a soft memory limit of the memory the runtime holds once
+// the garbage is gone, plus headroom, unless a limit is set, and returns
+// what undoes it.
 func boundMemory(headroom uint64) func() {
 	const unset = math.MaxInt64
 	if debug.SetMemoryLimit(-1) != unset {
 		return func() {}
 	}
+	debug.FreeOSMemory() // what is held now is what is live
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	debug.SetMemoryLimit(int64(min(ms.Sys-ms.HeapReleased+headroom, unset))) //nolint:gosec // bounded above
