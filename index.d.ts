@@ -356,8 +356,12 @@ declare module 'k6/x/authflow' {
 
   /**
    * Loads a user file (JSON array, or CSV with a header row: email, password,
-   * totpSecret, phone, twoFactor, id) once per test run, shared read-only by
-   * every VU. Init context only; relative paths resolve from the script.
+   * totpSecret, phone, twoFactor, id, username, externalId) once per test run,
+   * shared read-only by every VU. Init context only; relative paths resolve
+   * from the script. twoFactor is none, google, sms, google+sms or both
+   * (absent or empty: none; never guessed from a phone). Unknown fields or
+   * columns are refused by name. With `--execution-segment` on k6's command
+   * line, only that segment's slice of the file is kept.
    */
   export function openUsers(path: string): ReadonlyArray<User>;
 

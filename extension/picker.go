@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -109,11 +108,11 @@ type pickerState struct {
 	mu      sync.Mutex
 	set     *userSet
 	entries []pickEntry
-	// byEmail finds an entry by a hash of its email (no pointer to scan);
-	// sameHash holds the rare emails whose hash an earlier one has.
-	byEmail  map[uint64]int32
-	sameHash map[string]int32
-	seed     maphash.Seed
+	// noneBefore: no entry is available before this time (Unix ns), as the
+	// last fruitless scan found, but for the entries changed since (see
+	// touch), which tryPick looks at first.
+	noneBefore int64
+	changed    []int32
 	// failures are the recent refused attempts of the entries that have
 	// any; updated the users update() changed.
 	failures  map[int32][]time.Time
@@ -136,9 +135,6 @@ func newPickerState(name string, set *userSet, o pickerOptions) *pickerState {
 		name:     name,
 		now:      time.Now,
 		set:      set,
-		byEmail:  map[uint64]int32{},
-		sameHash: map[string]int32{},
-		seed:     maphash.MakeSeed(),
 		failures: map[int32][]time.Time{},
 		updated:  map[int32]User{},
 		warned:   map[string]bool{},
@@ -157,24 +153,7 @@ func newPickerState(name string, set *userSet, o pickerOptions) *pickerState {
 	if o.MaxWait == 0 {
 		p.maxWait = b2core.TOTPPeriod * time.Second
 	}
-	for i := range set.Len() {
-		u := set.At(i)
-		if !matchTwoFactor(u, o.TwoFactor) {
-			continue
-		}
-		if _, dup := p.lookup(u.Email); dup {
-			continue // one account, one lockout counter
-		}
-		// A userSet has fewer than 2^31 users (its texts fit in 4 GiB).
-		idx := int32(len(p.entries))                                                     //nolint:gosec // see above
-		e := pickEntry{user: int32(i), lastStep: -1, totp: p.totp && u.TOTPSecret != ""} //nolint:gosec // see above
-		p.entries = append(p.entries, e)
-		if h := maphash.String(p.seed, u.Email); !p.hasHash(h) {
-			p.byEmail[h] = idx
-		} else {
-			p.sameHash[u.Email] = idx
-		}
-	}
+	p.addEntries(o.TwoFactor)
 	if len(p.entries) > 0 {
 		// A random start: back-to-back runs over the same user file (within
 		// one 30-second step) do not begin with the users the last run just
@@ -184,21 +163,87 @@ func newPickerState(name string, set *userSet, o pickerOptions) *pickerState {
 	return p
 }
 
-func (p *pickerState) hasHash(h uint64) bool {
-	_, ok := p.byEmail[h]
-	return ok
+// addEntries makes an entry of each user of the set of 2FA kind, one per
+// email (one account, one lockout counter): two passes over the packed
+// records, one to count, one to fill.
+func (p *pickerState) addEntries(kind string) {
+	match := kindMatcher(kind)
+	n := 0
+	for _, chunk := range p.set.recs {
+		for k := range chunk {
+			if r := &chunk[k]; r.tf&tfDup == 0 && match(r) {
+				n++
+			}
+		}
+	}
+	p.entries = make([]pickEntry, 0, n)
+	for c, chunk := range p.set.recs {
+		for k := range chunk {
+			r := &chunk[k]
+			if r.tf&tfDup != 0 || !match(r) {
+				continue
+			}
+			// A userSet has fewer than 2^31 users (its texts fit in 4 GiB).
+			i := int32(c<<recChunkBits + k) //nolint:gosec // see above
+			p.entries = append(p.entries, pickEntry{user: i, lastStep: -1, totp: p.totp && r.lens[fieldTOTPSecret] > 0})
+		}
+	}
 }
 
-// lookup returns the index of the entry of email.
-func (p *pickerState) lookup(email string) (int32, bool) {
-	if i, ok := p.sameHash[email]; ok {
-		return i, true
+// kindMatcher returns whether a user's record is of 2FA kind.
+func kindMatcher(kind string) func(r *userRec) bool {
+	return func(r *userRec) bool {
+		g, s := r.tf&tfGoogle != 0, r.tf&tfSMS != 0
+		if r.tf&tfGiven == 0 { // a script's user object without twoFactor
+			g, s = r.lens[fieldTOTPSecret] > 0, r.lens[fieldPhone] > 0
+		}
+		return matchKind(g, s, kind)
 	}
-	i, ok := p.byEmail[maphash.String(p.seed, email)]
-	if !ok || p.emailOf(i) != email {
+}
+
+// Lease ids: the entry's index in the low 31 bits, a pick count above
+// (kept below 2^53, so that a script's number holds it exactly).
+const (
+	leaseIdxBits = 31
+	leaseSeqMask = 1<<22 - 1
+)
+
+func leaseIDOf(seq int64, idx int) int64 { return (seq&leaseSeqMask+1)<<leaseIdxBits | int64(idx) }
+
+// entryOf returns the entry of email about to change; the lease id, when
+// given, finds it without a look-up.
+func (p *pickerState) entryOf(email string, leaseID int64) (int32, bool) {
+	if leaseID > 0 {
+		i := int32(leaseID & (1<<leaseIdxBits - 1)) //nolint:gosec // 31 bits
+		if int(i) < len(p.entries) && p.emailOf(i) == email {
+			p.touch(i)
+			return i, true
+		}
+	}
+	return p.lookup(email)
+}
+
+// lookup returns the index of the entry of email, which the caller may
+// change: the set finds the user, and the entries, in the set's order,
+// find its entry.
+func (p *pickerState) lookup(email string) (int32, bool) {
+	u, ok := p.set.lookup(email)
+	if !ok {
 		return 0, false
 	}
-	return i, true
+	i, found := slices.BinarySearchFunc(p.entries, int32(u), func(e pickEntry, u int32) int { return int(e.user) - int(u) }) //nolint:gosec // fewer than 2^31 users
+	if found {
+		p.touch(int32(i)) //nolint:gosec // fewer than 2^31 entries
+	}
+	return int32(i), found //nolint:gosec // fewer than 2^31 entries
+}
+
+// touch notes that entry i may change: it may become available before
+// noneBefore.
+func (p *pickerState) touch(i int32) {
+	if p.noneBefore != 0 {
+		p.changed = append(p.changed, i)
+	}
 }
 
 // emailOf is p.user(i).Email without making the whole user.
@@ -220,20 +265,9 @@ func (p *pickerState) user(i int32) User {
 // twoFactorKinds are the values of pickerOptions.TwoFactor.
 var twoFactorKinds = []string{"any", "none", "google", "sms", "both"}
 
-// hasMethod reports whether u has 2FA method m (from twoFactor, or from its
-// secret or phone when the list is absent).
-func hasMethod(u User, m string) bool {
-	if u.TwoFactor != nil {
-		return slices.Contains(u.TwoFactor, m)
-	}
-	if m == b2core.ProviderGoogle {
-		return u.TOTPSecret != ""
-	}
-	return u.Phone != ""
-}
-
-func matchTwoFactor(u User, kind string) bool {
-	g, s := hasMethod(u, b2core.ProviderGoogle), hasMethod(u, b2core.ProviderSMS)
+// matchKind reports whether a user with Google (g) and SMS (s) 2FA is of
+// kind.
+func matchKind(g, s bool, kind string) bool {
 	switch kind {
 	case "none":
 		return !g && !s
@@ -266,11 +300,16 @@ func usersNeeded(rate float64) int {
 
 // warnOnce logs msg once per picker and key.
 func (p *pickerState) warnOnce(logger logrus.FieldLogger, key, msg string) {
+	p.warnOnceFn(logger, key, func() string { return msg })
+}
+
+// warnOnceFn logs msg() once per picker and key; msg is made only then.
+func (p *pickerState) warnOnceFn(logger logrus.FieldLogger, key string, msg func() string) {
 	if p.warned[key] || logger == nil {
 		return
 	}
 	p.warned[key] = true
-	logger.Warn(msg)
+	logger.Warn(msg())
 }
 
 // checkSize warns when the declared rate needs more users than the pool has.
@@ -307,33 +346,61 @@ func (p *pickerState) availableAt(e *pickEntry) int64 {
 }
 
 // tryPick leases the next available user, or returns when the first one
-// becomes available.
+// becomes available. The entries are taken round-robin from a cursor, so
+// that a healthy pool finds one within a few steps whatever its size; an
+// exhausted one is scanned once, then answered from noneBefore until that
+// time passes or an entry changes.
 func (p *pickerState) tryPick(now time.Time) (*pickLease, time.Time) {
 	nowNs := now.UnixNano()
+	if nowNs < p.noneBefore {
+		soonest := p.noneBefore
+		for _, i := range p.changed {
+			if at := p.availableAt(&p.entries[i]); at <= nowNs {
+				p.changed = p.changed[:0]
+				p.noneBefore = 0
+				return p.leaseEntry(int(i), now), now
+			} else if at < soonest {
+				soonest = at
+			}
+		}
+		p.changed = p.changed[:0]
+		p.noneBefore = soonest
+		return nil, fromUnixNano(soonest)
+	}
+	p.noneBefore, p.changed = 0, p.changed[:0]
 	var earliest int64
 	for i := range p.entries {
 		idx := (p.cursor + i) % len(p.entries)
-		e := &p.entries[idx]
-		at := p.availableAt(e)
+		at := p.availableAt(&p.entries[idx])
 		if at <= nowNs {
 			p.cursor = (idx + 1) % len(p.entries)
-			p.leaseID++
-			e.leaseID = p.leaseID
-			e.leasedUntil = now.Add(p.lease).UnixNano()
-			if e.totp {
-				e.lastStep = max(e.lastStep, b2core.TOTPStep(now))
-			}
-			if p.firstPick.IsZero() {
-				p.firstPick = now
-			}
-			p.picks = append(p.picks, now)
-			return &pickLease{user: p.user(int32(idx)), leaseID: e.leaseID}, now //nolint:gosec // fewer than 2^31 entries
+			return p.leaseEntry(idx, now), now
 		}
 		if earliest == 0 || at < earliest {
 			earliest = at
 		}
 	}
+	p.noneBefore = earliest
 	return nil, fromUnixNano(earliest)
+}
+
+// leaseEntry hands entry idx out.
+func (p *pickerState) leaseEntry(idx int, now time.Time) *pickLease {
+	e := &p.entries[idx]
+	p.leaseID++
+	e.leaseID = leaseIDOf(p.leaseID, idx)
+	e.leasedUntil = now.Add(p.lease).UnixNano()
+	if e.totp {
+		e.lastStep = max(e.lastStep, b2core.TOTPStep(now))
+	}
+	if p.firstPick.IsZero() {
+		p.firstPick = now
+	}
+	p.picks = append(p.picks, now)
+	if len(p.picks)%1024 == 0 {
+		p.measuredRate(now) // drops the picks older than 30 s
+	}
+	return &pickLease{user: p.user(int32(idx)), leaseID: e.leaseID} //nolint:gosec // fewer than 2^31 entries
 }
 
 // measuredRate is the picks per second over the last 30 s (or since the
@@ -389,7 +456,7 @@ func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pic
 		if e != nil {
 			id = e.leaseID
 		} else {
-			p.warnOnce(logger, "exhausted", p.exhaustedMessage(now))
+			p.warnOnceFn(logger, "exhausted", func() string { return p.exhaustedMessage(now) })
 		}
 		p.mu.Unlock()
 		if e != nil {
@@ -413,7 +480,7 @@ func (p *pickerState) release(email string, leaseID int64, outcome b2core.Outcom
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i, ok := p.lookup(email)
+	i, ok := p.entryOf(email, leaseID)
 	if !ok {
 		return false
 	}
@@ -519,6 +586,9 @@ func (mi *ModuleInstance) newUserPicker(call sobek.ConstructorCall) *sobek.Objec
 		common.Throw(rt, err)
 	}
 	set, err := usersArg(rt, call.Argument(0), "new UserPicker()")
+	if err == nil {
+		err = mi.checkSegment(set)
+	}
 	if err != nil {
 		common.Throw(rt, err)
 	}
@@ -633,7 +703,7 @@ var allOutcomes = []string{
 func (p *pickerState) update(email string, f func(*User)) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i, ok := p.lookup(email)
+	i, ok := p.entryOf(email, 0)
 	if ok {
 		u := p.user(i)
 		f(&u)

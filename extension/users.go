@@ -1,12 +1,12 @@
 package extension
 
 import (
+	"bufio"
 	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -31,189 +31,42 @@ type User struct {
 	ExternalID string   `json:"externalId,omitempty"`
 }
 
-// userJSON reads the JSON form, where totpSecret and phone may be null and
-// twoFactor may be an array or one string.
-type userJSON struct {
-	ID         json.Number     `json:"id"`
-	Email      string          `json:"email"`
-	Password   string          `json:"password"`
-	TOTPSecret *string         `json:"totpSecret"`
-	Phone      *string         `json:"phone"`
-	TwoFactor  json.RawMessage `json:"twoFactor"`
-	Username   string          `json:"username"`
-	ExternalID string          `json:"externalId"`
+// parseMethods reads a twoFactor value: "none" or "" (no 2FA), "google",
+// "sms", "both", or methods joined by + ; | , or a space ("google+sms").
+func parseMethods[T ~string | ~[]byte](s T) (uint8, error) {
+	isSep := func(c byte) bool { return c == '+' || c == ';' || c == '|' || c == ',' || c == ' ' }
+	tf := tfGiven
+	for i := 0; i < len(s); {
+		if isSep(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && !isSep(s[j]) {
+			j++
+		}
+		switch string(s[i:j]) {
+		case "none":
+		case "google":
+			tf |= tfGoogle
+		case "sms":
+			tf |= tfSMS
+		case "both":
+			tf |= tfGoogle | tfSMS
+		default:
+			return tf, fmt.Errorf("twoFactor has %q; expected none, google, sms, google+sms or both", clip([]byte(s[i:j])))
+		}
+		i = j
+	}
+	return tf, nil
 }
 
-func (u userJSON) user() (User, error) {
-	out := User{Email: u.Email, Password: u.Password, Username: u.Username, ExternalID: u.ExternalID}
-	if u.ID != "" {
-		id, err := u.ID.Int64()
-		if err != nil {
-			return out, errors.New("id is not an integer")
-		}
-		out.ID = id
+// checkRaw checks a user read from a file.
+func checkRaw(u *rawUser) error {
+	if len(u.fields[fieldEmail]) == 0 {
+		return errors.New("no email")
 	}
-	if u.TOTPSecret != nil {
-		out.TOTPSecret = *u.TOTPSecret
-	}
-	if u.Phone != nil {
-		out.Phone = *u.Phone
-	}
-	if len(u.TwoFactor) > 0 && string(u.TwoFactor) != "null" {
-		var list []string
-		if err := json.Unmarshal(u.TwoFactor, &list); err != nil {
-			var one string
-			if json.Unmarshal(u.TwoFactor, &one) != nil {
-				return out, errors.New("twoFactor must be an array of strings")
-			}
-			list = splitTwoFactor(one)
-		}
-		out.TwoFactor = list
-	}
-	return out, nil
-}
-
-// splitTwoFactor reads "google;sms", "google|sms", "google sms" or
-// "google,sms".
-func splitTwoFactor(s string) []string {
-	f := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '|' || r == ',' || r == ' ' })
-	if len(f) == 0 {
-		return nil
-	}
-	return f
-}
-
-// parseUsers reads a user file: a JSON array of users (or an object with a
-// "users" array), or CSV with a header row naming the columns email,
-// password, totpSecret, phone, twoFactor, id (any order, others ignored).
-// Errors name the record, never a value.
-func parseUsers(data []byte) ([]User, error) {
-	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	if len(trimmed) == 0 {
-		return nil, errors.New("the file is empty")
-	}
-	var users []User
-	var err error
-	switch trimmed[0] {
-	case '[', '{':
-		users, err = parseUsersJSON(trimmed)
-	default:
-		users, err = parseUsersCSV(trimmed)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(users) == 0 {
-		return nil, errors.New("the file holds no users")
-	}
-	return users, nil
-}
-
-func parseUsersJSON(data []byte) ([]User, error) {
-	var list []userJSON
-	if data[0] == '{' {
-		var wrapped struct {
-			Users []userJSON `json:"users"`
-		}
-		if err := json.Unmarshal(data, &wrapped); err != nil {
-			return nil, fmt.Errorf("not valid JSON: %w", jsonErr(err))
-		}
-		list = wrapped.Users
-	} else if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("not a JSON array of users: %w", jsonErr(err))
-	}
-	users := make([]User, 0, len(list))
-	for i, uj := range list {
-		u, err := uj.user()
-		if err == nil {
-			err = checkUser(u)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("user %d: %w", i+1, err)
-		}
-		users = append(users, u)
-	}
-	return users, nil
-}
-
-// jsonErr keeps only the kind and the offset of a JSON error: the text of a
-// type error may quote a value.
-func jsonErr(err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("syntax error at byte %d", se.Offset)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("field %q has the wrong type", te.Field)
-	}
-	return errors.New("malformed")
-}
-
-func parseUsersCSV(data []byte) ([]User, error) {
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	header, err := r.Read()
-	if err != nil {
-		return nil, errors.New("CSV: cannot read the header row")
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		key := strings.ToLower(strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.TrimSpace(h)))
-		col[key] = i
-	}
-	if _, ok := col["email"]; !ok {
-		return nil, errors.New("CSV: the header row has no email column (expected email,password,totpSecret,phone,twoFactor,id)")
-	}
-	var users []User
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("CSV line %d: malformed", line)
-		}
-		get := func(names ...string) string {
-			for _, n := range names {
-				if i, ok := col[n]; ok && i < len(rec) {
-					return strings.TrimSpace(rec[i])
-				}
-			}
-			return ""
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // blank line
-		}
-		u := User{
-			Email:      get("email"),
-			Password:   get("password"),
-			TOTPSecret: get("totpsecret", "secret"),
-			Phone:      get("phone"),
-			TwoFactor:  splitTwoFactor(get("twofactor")),
-			Username:   get("username"),
-			ExternalID: get("externalid"),
-		}
-		if strings.EqualFold(u.TOTPSecret, "null") {
-			u.TOTPSecret = ""
-		}
-		if strings.EqualFold(u.Phone, "null") {
-			u.Phone = ""
-		}
-		if id := get("id"); id != "" {
-			n, err := strconv.ParseInt(id, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("CSV line %d: id is not an integer", line)
-			}
-			u.ID = n
-		}
-		if err := checkUser(u); err != nil {
-			return nil, fmt.Errorf("CSV line %d: %w", line, err)
-		}
-		users = append(users, u)
-	}
-	return users, nil
+	return nil
 }
 
 func checkUser(u User) error {
@@ -228,7 +81,91 @@ func checkUser(u User) error {
 	return nil
 }
 
-// userFiles loads each user file once, keyed by its absolute path.
+// decodeUsers reads the user file that open opens, JSON or CSV by its
+// first byte, handing each user to add.
+func decodeUsers(open func() (io.ReadCloser, error), add func(n int, u *rawUser) error) error {
+	f, err := open()
+	if err != nil {
+		return err
+	}
+	defer f.Close() //nolint:errcheck // read only
+	br := bufio.NewReaderSize(f, 1<<16)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	for {
+		c, err := br.Peek(1)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("the file is empty")
+			}
+			return fmt.Errorf("reading: %w", err)
+		}
+		switch c[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = br.Discard(1)
+			continue
+		case '[', '{':
+			return decodeUsersJSON(br, add)
+		}
+		return decodeUsersCSV(br, add)
+	}
+}
+
+// loadUsers reads a user file into a packed set, keeping only the users of
+// execution segment seg: the first floor(from·N) to floor(to·N) of the N
+// users of the file. A split test reads the file twice (first to count),
+// and holds only its own slice.
+func loadUsers(path string, seg execSegment, open func() (io.ReadCloser, error)) (*userSet, error) {
+	total := -1
+	if seg.split() {
+		n := 0
+		if err := decodeUsers(open, func(int, *rawUser) error { n++; return nil }); err != nil {
+			return nil, err
+		}
+		total = n
+	}
+	lo, hi := seg.bounds(total)
+	b := newSetBuilder(path)
+	i := 0
+	err := decodeUsers(open, func(_ int, u *rawUser) error {
+		defer func() { i++ }()
+		if i < lo || i >= hi {
+			return nil
+		}
+		return b.add(u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	set := b.finish()
+	set.first, set.total, set.segment = lo, i, seg.name
+	if i == 0 {
+		return nil, errors.New("the file holds no users")
+	}
+	if set.n == 0 {
+		return nil, fmt.Errorf("the file's %d users leave none for execution segment %s", i, seg.name)
+	}
+	return set, nil
+}
+
+// parseUsers reads a whole user file held in memory.
+func parseUsers(data []byte) ([]User, error) {
+	set, err := loadUsers("", execSegment{}, func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	users := make([]User, set.Len())
+	for i := range users {
+		users[i] = set.At(i)
+	}
+	return users, nil
+}
+
+// userFiles loads each user file once per test run and execution segment,
+// keyed by its absolute path.
 type userFiles struct {
 	mu    sync.Mutex
 	files map[string]*userFileEntry
@@ -240,30 +177,21 @@ type userFileEntry struct {
 	err  error
 }
 
-func (f *userFiles) load(path string, read func() ([]byte, error)) (*userSet, error) {
+func (f *userFiles) load(path string, seg execSegment, open func() (io.ReadCloser, error)) (*userSet, error) {
+	key := path + "\x00" + seg.name
 	f.mu.Lock()
 	if f.files == nil {
 		f.files = map[string]*userFileEntry{}
 	}
-	e, ok := f.files[path]
+	e, ok := f.files[key]
 	if !ok {
 		e = &userFileEntry{}
-		f.files[path] = e
+		f.files[key] = e
 	}
 	f.mu.Unlock()
 	e.once.Do(func() {
-		data, err := read()
-		if err != nil {
-			e.err = err
-			return
-		}
-		users, err := parseUsers(data)
-		if err != nil {
-			e.err = fmt.Errorf("openUsers(%q): %w", path, err)
-			return
-		}
-		if e.set, err = packUsers(path, users); err != nil {
-			e.err = fmt.Errorf("openUsers(%q): %w", path, err)
+		if e.set, e.err = loadUsers(path, seg, open); e.err != nil {
+			e.err = fmt.Errorf("openUsers(%q): %w", path, e.err)
 		}
 	})
 	return e.set, e.err
@@ -272,7 +200,8 @@ func (f *userFiles) load(path string, read func() ([]byte, error)) (*userSet, er
 // openUsers implements openUsers(path): in the init context only, it reads
 // the file through k6's init file system (so that `k6 archive` packs it and
 // relative paths resolve from the script, as with open()), once per test
-// run, and returns a read-only array of users shared by every VU.
+// run, and returns a read-only array of users shared by every VU. A test
+// split by execution segment keeps only its own segment's slice.
 func (mi *ModuleInstance) openUsers(path string) *sobek.Object {
 	rt := mi.vu.Runtime()
 	initEnv := mi.vu.InitEnv()
@@ -282,22 +211,55 @@ func (mi *ModuleInstance) openUsers(path string) *sobek.Object {
 	if path == "" {
 		common.Throw(rt, errors.New("openUsers() needs a file path"))
 	}
+	seg, err := commandLineSegment(commandLine)
+	if err != nil {
+		common.Throw(rt, fmt.Errorf("openUsers(%q): %w", path, err))
+	}
 	abs := fsext.Abs(initEnv.CWD.Path, strings.TrimPrefix(path, "file://"))
-	set, err := mi.root.userFiles.load(abs, func() ([]byte, error) {
-		fs, ok := initEnv.FileSystems["file"]
-		if !ok {
-			return nil, errors.New("openUsers(): no file system available")
-		}
-		data, err := fsext.ReadFile(fs, abs)
-		if err != nil {
-			return nil, fmt.Errorf("openUsers(%q): %w", path, err)
-		}
-		return data, nil
+	set, err := mi.root.userFiles.load(abs, seg, func() (io.ReadCloser, error) {
+		return openUserFile(initEnv.FileSystems["file"], abs)
 	})
 	if err != nil {
 		common.Throw(rt, err)
 	}
 	return rt.NewDynamicArray(&usersArray{rt: rt, set: set})
+}
+
+// openUserFile opens a user file. k6 reads a script's files through a
+// cache that keeps a copy of each in memory for `k6 archive` and `k6
+// cloud` to pack (for a 211 MB file it held 700 MB more at its peak). Under
+// `k6 run script.js` nothing packs it, so the file is read from disk as it
+// streams; otherwise (an archive is made, or the test runs from one)
+// through k6's file system.
+func openUserFile(fs fsext.Fs, abs string) (io.ReadCloser, error) {
+	if fs == nil {
+		return nil, errors.New("no file system available")
+	}
+	if _, cached := fs.(fsext.CacheLayerGetter); cached && !packsFiles(commandLine) {
+		f, err := os.Open(abs) //nolint:gosec // the script's own file, as open() would read it
+		if err != nil {
+			return nil, fmt.Errorf("opening: %w", err)
+		}
+		return f, nil
+	}
+	f, err := fs.Open(abs)
+	if err != nil {
+		return nil, fmt.Errorf("opening: %w", err)
+	}
+	return f, nil
+}
+
+// packsFiles reports whether k6's command line may pack the script's files
+// into an archive (k6 archive, k6 cloud, k6 inspect, or a cloud output):
+// then a user file is read through k6's cache, as open() reads it.
+func packsFiles(args []string) bool {
+	for _, a := range args[1:] {
+		switch a {
+		case "archive", "cloud", "inspect":
+			return true
+		}
+	}
+	return false
 }
 
 // usersArray is the script's read-only view of a userSet: users[i] is a

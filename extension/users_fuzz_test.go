@@ -58,6 +58,14 @@ func FuzzParseUsers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		users, err := parseUsers(data)
+		// The streaming JSON reader and encoding/json agree on what JSON is.
+		if body := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))); len(body) > 0 && (body[0] == '[' || body[0] == '{') {
+			if err == nil {
+				require.True(t, json.Valid(body), "accepted invalid JSON")
+			} else if strings.Contains(err.Error(), "syntax error") {
+				require.False(t, json.Valid(body), "refused valid JSON: %v", err)
+			}
+		}
 		secrets, others := userFileValues(data)
 		if err != nil {
 			require.Nil(t, users)

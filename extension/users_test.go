@@ -283,7 +283,7 @@ func TestBigStateHoldsNoPointers(t *testing.T) {
 		}
 		return false
 	}
-	for _, rt := range []reflect.Type{reflect.TypeFor[userRec](), reflect.TypeFor[textSpan](), reflect.TypeFor[pickEntry]()} {
+	for _, rt := range []reflect.Type{reflect.TypeFor[userRec](), reflect.TypeFor[pickEntry]()} {
 		assert.Truef(t, pointerFree(rt), "%s holds a pointer", rt)
 	}
 }
@@ -298,10 +298,10 @@ func TestPickerLookupChecksTheEmail(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "b@x", p.user(i).Email)
 	// An email whose hash another email has is told apart by the email.
-	p.byEmail[maphash.String(p.seed, "c@x")] = 0
+	set.byEmail[maphash.String(set.seed, "c@x")] = 0
 	_, ok = p.lookup("c@x")
 	assert.False(t, ok)
-	p.sameHash["c@x"] = 1
+	set.sameHash["c@x"] = 1
 	i, ok = p.lookup("c@x")
 	assert.True(t, ok)
 	assert.EqualValues(t, 1, i)
@@ -309,4 +309,49 @@ func TestPickerLookupChecksTheEmail(t *testing.T) {
 	require.True(t, p.update("a@x", func(u *User) { u.Password = "new" }))
 	i, _ = p.lookup("a@x")
 	assert.Equal(t, "new", p.user(i).Password)
+}
+
+// An exhausted picker answers from what its last scan found, but a user
+// released or updated since is seen at once.
+func TestPickerExhaustedSeesReleases(t *testing.T) {
+	t.Parallel()
+	set, err := packUsers("", []User{{Email: "a@x"}, {Email: "b@x"}, {Email: "c@x"}})
+	require.NoError(t, err)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := newPickerState("t", set, pickerOptions{Lease: time.Hour})
+	p.now = clock.now
+	leases := map[string]int64{}
+	for range 3 {
+		e, _ := p.tryPick(clock.now())
+		require.NotNil(t, e)
+		leases[e.user.Email] = e.leaseID
+	}
+	e, at := p.tryPick(clock.now())
+	require.Nil(t, e)
+	assert.Equal(t, clock.now().Add(time.Hour), at)
+	clock.add(time.Second)
+	e, _ = p.tryPick(clock.now())
+	require.Nil(t, e, "still exhausted")
+
+	require.True(t, p.release("b@x", leases["b@x"], b2core.OutcomeSuccess, 0))
+	e, _ = p.tryPick(clock.now())
+	require.NotNil(t, e, "the released user")
+	assert.Equal(t, "b@x", e.user.Email)
+	e, _ = p.tryPick(clock.now())
+	require.Nil(t, e)
+
+	// A release by email alone (no lease id) is seen too.
+	require.True(t, p.release("c@x", 0, b2core.OutcomeSuccess, 0))
+	e, _ = p.tryPick(clock.now())
+	require.NotNil(t, e)
+	assert.Equal(t, "c@x", e.user.Email)
+
+	// And the end of a lease, without any release.
+	clock.add(time.Hour - 2*time.Second)
+	e, _ = p.tryPick(clock.now())
+	require.Nil(t, e)
+	clock.add(time.Second)
+	e, _ = p.tryPick(clock.now())
+	require.NotNil(t, e)
+	assert.Equal(t, "a@x", e.user.Email, "leased first, free first")
 }

@@ -156,3 +156,16 @@ func (sm *shardMap[K, V]) len() int {
 	}
 	return n
 }
+
+// reserve makes room for about n keys in an empty map, so that filling it
+// (the load-test users) does not grow it step by step.
+func (sm *shardMap[K, V]) reserve(n int) {
+	for i := range sm.shards {
+		s := &sm.shards[i]
+		s.mu.Lock()
+		if len(s.m) == 0 {
+			s.m = make(map[K]V, n/shardCount+n/(4*shardCount)+1)
+		}
+		s.mu.Unlock()
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -207,4 +208,43 @@ func BenchmarkLoadUsers100k(b *testing.B) {
 		b.ReportMetric(time.Since(start).Seconds(), "s-to-ready")
 		_ = srv.Close()
 	}
+}
+
+// BenchmarkLoadUsers1M is BenchmarkLoadUsers100k at a million users, with
+// the memory the runtime holds once ready and the live heap (`serve --users 1000000`: target 5 s, 1 GB).
+func BenchmarkLoadUsers1M(b *testing.B) {
+	for range b.N {
+		path := filepath.Join(b.TempDir(), "users.json")
+		runtime.GC()
+		start := time.Now()
+		srv, err := New(Config{Users: UsersConfig{Count: 1_000_000, File: path}, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s-to-ready")
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.Sys)/(1<<20), "MiB-sys-ready")
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "MiB-live")
+		_ = srv.Close()
+	}
+}
+
+// The users file, written user by user, is byte for byte what
+// encoding/json writes for the same users, odd strings included.
+func TestUsersFileIsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	users, err := GenerateUsers(UsersConfig{Count: 200})
+	require.NoError(t, err)
+	odd := "a\"b\\c\n\t\x01<>&\u2028\u2029é\xff"
+	users = append(users, LoadUser{ID: 201, Email: odd, Password: odd, TOTPSecret: &odd, TwoFactor: nil, Username: odd})
+	path := filepath.Join(t.TempDir(), "users.json")
+	require.NoError(t, WriteUsersFile(path, users))
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	want, err := json.Marshal(users)
+	require.NoError(t, err)
+	require.Equal(t, string(want)+"\n", string(got))
 }

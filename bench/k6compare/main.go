@@ -86,7 +86,7 @@ func main() {
 	flag.IntVar(&c.n, "n", 5000, "flows of each CPU run (shared-iterations)")
 	flag.IntVar(&c.vus, "vus", 10, "VUs of the CPU and throughput runs")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each throughput run")
-	flag.IntVar(&c.memVUs, "mem-vus", 1000, "VUs of the memory runs")
+	flag.IntVar(&c.memVUs, "mem-vus", 5000, "VUs of the memory runs")
 	flag.IntVar(&c.memIters, "mem-iters", 2, "flows per VU of the memory runs (per-vu-iterations)")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions of the throughput and memory runs (variants interleaved; the median is reported)")
 	flag.IntVar(&c.cpuReps, "cpu-reps", 5, "repetitions of the CPU runs (short: more of them cost little)")

@@ -141,7 +141,7 @@ func (h *harness) report(total time.Duration) string {
 		{fmt.Sprintf("flows/s at %d VUs for %s, client on CPU 0 and server on the others", c.vus, c.duration), phasePin,
 			func(r *runResult) (float64, bool) { return r.flowsPerSec, true }, 0, "≥ 1.40×", func(r float64) bool { return r >= 1.40 }},
 		{fmt.Sprintf("peak RSS at %d VUs × %d flows (MiB)", c.memVUs, c.memIters), phaseMem,
-			func(r *runResult) (float64, bool) { return float64(r.maxRSSKiB) / 1024, true }, 1, "≤ 1.10×", func(r float64) bool { return r <= 1.10 }},
+			func(r *runResult) (float64, bool) { return float64(r.maxRSSKiB) / 1024, true }, 1, "≤ 0.80×", func(r float64) bool { return r <= 0.80 }},
 		{"client CPU per flow in the flows/s runs (µs; whole process / flows)", phaseRate, perFlow(clientCPU), 0, "", nil},
 		{"server CPU per flow in the CPU runs (µs)", phaseCPU, perFlow(serverCPU), 0, "", nil},
 		{"server CPU per flow in the flows/s runs (µs)", phaseRate, perFlow(serverCPU), 0, "", nil},
