@@ -21,6 +21,9 @@ type Config struct {
 	Codes CodeSource
 	// Now is the clock used for TOTP codes; nil means time.Now.
 	Now func() time.Time
+	// TOTPNoWait makes a flow fail with OutcomeTOTPStepUsed instead of
+	// waiting for the next TOTP step (see NextTOTPCode).
+	TOTPNoWait bool
 }
 
 // Client drives the B2Core client API v2. It is safe for concurrent use; it
@@ -306,7 +309,9 @@ func (c *Client) code(ctx context.Context, stepName string, q CodeQuery) (string
 	if q.To == "" {
 		return "", flowError(ctx, stepName, "no recipient to read the "+q.Channel+" code for", nil)
 	}
+	start := time.Now()
 	code, err := c.cfg.Codes.Code(ctx, q)
+	noteWait(ctx, WaitCodePoll, time.Since(start))
 	if err != nil {
 		return "", flowError(ctx, stepName, "no "+q.Channel+" code", err)
 	}

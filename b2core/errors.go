@@ -19,6 +19,9 @@ const (
 	OutcomeOTPRejected Outcome = "otp_rejected" // a 2FA or email code refused
 	OutcomeRejected    Outcome = "rejected"     // another 4xx (wrong password, bad token)
 	OutcomeFailure     Outcome = "failure"      // 5xx, no answer, wrong shape or workflow
+	// OutcomeTOTPStepUsed: the client would have had to wait for the next
+	// TOTP step and was told not to (Config.TOTPNoWait); nothing was sent.
+	OutcomeTOTPStepUsed Outcome = "totp_step_used"
 )
 
 // StepError is the error of a failed step. It never holds a secret: Reason

@@ -108,9 +108,9 @@ func (c *Client) signIn2FA(ctx context.Context, uuid string, cred Credentials, p
 	}
 	var code string
 	if method == ProviderGoogle {
-		code, err = c.NextTOTPCode(ctx, cred.TOTPSecret)
+		code, err = c.totpCode(ctx, stepName, cred.TOTPSecret)
 		if err != nil {
-			return nil, flowError(ctx, stepName, "cannot make the TOTP code", err)
+			return nil, err
 		}
 	} else {
 		code, err = c.code(ctx, stepName, CodeQuery{To: cred.Phone, Channel: ChannelSMS, Since: since})
@@ -225,9 +225,9 @@ func (c *Client) EnableGoogleFlow(ctx context.Context, s *Session) (string, erro
 		return "", err
 	}
 	key := w.Data.Key
-	code, err := c.NextTOTPCode(ctx, key)
+	code, err := c.totpCode(ctx, "2fa_wizard", key)
 	if err != nil {
-		return "", flowError(ctx, "2fa_wizard", "cannot make the TOTP code of the key", err)
+		return "", err
 	}
 	if _, err := c.TFAWizard(ctx, s.AccessToken, TFAWizardRequest{UUID: w.UUID, Action: "code", Code: code, Key: key}); err != nil {
 		return "", err
@@ -285,9 +285,9 @@ func (c *Client) DisableTFAFlow(ctx context.Context, s *Session, provider string
 	}
 	var code string
 	if provider == ProviderGoogle {
-		code, err = c.NextTOTPCode(ctx, cred.TOTPSecret)
+		code, err = c.totpCode(ctx, "2fa_wizard", cred.TOTPSecret)
 		if err != nil {
-			return flowError(ctx, "2fa_wizard", "cannot make the TOTP code", err)
+			return err
 		}
 	} else {
 		code, err = c.code(ctx, "2fa_wizard", CodeQuery{To: cred.Phone, Channel: ChannelSMS, Since: since})

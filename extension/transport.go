@@ -82,6 +82,30 @@ type callInfo struct {
 	// tagFlow, if set, is the flow tag the call's samples carry until it
 	// ends (a prediction of its final name), instead of the flow's name.
 	tagFlow string
+	// waits are the waits the client chose during the call (b2core reports
+	// them): never part of a duration.
+	waits []waitRecord
+}
+
+// waitRecord is one wait the client chose, and why (a b2core.Wait* reason
+// or waitPicker).
+type waitRecord struct {
+	reason string
+	d      time.Duration
+}
+
+// Waited implements b2core.WaitObserver.
+func (ci *callInfo) Waited(reason string, d time.Duration) {
+	ci.waits = append(ci.waits, waitRecord{reason: reason, d: d})
+}
+
+// totalWait is the sum of waits.
+func totalWait(waits []waitRecord) time.Duration {
+	var d time.Duration
+	for _, w := range waits {
+		d += w.d
+	}
+	return d
 }
 
 func withCall(ctx context.Context, ci *callInfo) context.Context {
