@@ -59,15 +59,18 @@ func (c *Client) now() time.Time {
 	return time.Now()
 }
 
-// Credentials is what a sign-in needs. Method picks the 2FA method when both
-// are enabled ("google", "sms"; empty prefers google). NewPassword is used when
-// the server answers reset_password_email.
+// Credentials is what a sign-in needs. The server's tfaProviders decide the
+// 2FA method: Method ("google", "sms") asks for one of those it enabled,
+// TwoFactor (the methods the user is known to have) picks one when the
+// server enables both (else google), or when it names none (see pick2FA).
+// NewPassword is used when the server answers reset_password_email.
 type Credentials struct {
 	Email       string
 	Password    string
 	TOTPSecret  string
 	Phone       string
 	Method      string
+	TwoFactor   []string
 	NewPassword string
 }
 

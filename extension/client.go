@@ -229,6 +229,8 @@ type callResult struct {
 	// duration leaves out.
 	waited time.Duration
 	waits  []waitRecord
+	// method is the 2FA method a sign-in chose from the server's answer.
+	method string
 }
 
 // addWait records a wait made outside exec (a Retry-After, a picker).
@@ -281,7 +283,7 @@ func (c *Client) exec(flow string, ci *callInfo, fn func(ctx context.Context) er
 	err := fn(ctx)
 	waited := totalWait(ci.waits)
 	res := &callResult{flow: flow, outcome: b2core.OutcomeSuccess, duration: time.Since(start) - waited,
-		steps: rec.steps, status: rec.lastStatus(), attempts: 1, waits: ci.waits, waited: waited}
+		steps: rec.steps, status: rec.lastStatus(), attempts: 1, waits: ci.waits, waited: waited, method: ci.method}
 	if flow == "" {
 		res.flow = b2core.StepFlow
 	}
@@ -439,42 +441,43 @@ type signInOptions struct {
 
 func credentials(u User, so signInOptions) b2core.Credentials {
 	return b2core.Credentials{Email: u.Email, Password: u.Password, TOTPSecret: u.TOTPSecret, Phone: u.Phone,
-		Method: so.Method, NewPassword: so.NewPassword}
+		Method: so.Method, TwoFactor: u.TwoFactor, NewPassword: so.NewPassword}
 }
 
-// predictedSignIn names a sign-in that failed before its 2FA path showed,
-// from what the user's data says it will be.
-func predictedSignIn(u User, so signInOptions) string {
-	switch so.Method {
+// flowOfMethod is the sign-in flow of a 2FA method.
+func flowOfMethod(method string) string {
+	switch method {
 	case b2core.ProviderGoogle:
 		return flowSignInTOTP
 	case b2core.ProviderSMS:
 		return flowSignInSMS
 	}
-	if u.TwoFactor != nil {
-		switch {
-		case slices.Contains(u.TwoFactor, b2core.ProviderGoogle) && u.TOTPSecret != "":
-			return flowSignInTOTP
-		case slices.Contains(u.TwoFactor, b2core.ProviderSMS):
-			return flowSignInSMS
-		case slices.Contains(u.TwoFactor, b2core.ProviderGoogle):
-			return flowSignInTOTP
-		}
-		return b2core.FlowSignIn
+	return b2core.FlowSignIn
+}
+
+// declaredSignIn names a sign-in that ended before the server named its
+// 2FA method, from what the script declared: the method option, else the
+// user's twoFactor field when it names one method (never guessed from a
+// phone or a secret), else signin. Its requests carry this name while the
+// flow runs.
+func declaredSignIn(u User, so signInOptions) string {
+	if so.Method != "" {
+		return flowOfMethod(so.Method)
 	}
+	g, s := slices.Contains(u.TwoFactor, b2core.ProviderGoogle), slices.Contains(u.TwoFactor, b2core.ProviderSMS)
 	switch {
-	case u.TOTPSecret != "":
-		return flowSignInTOTP
-	case u.Phone != "":
+	case g:
+		return flowSignInTOTP // google first when the server enables both (b2core.Credentials)
+	case s:
 		return flowSignInSMS
 	}
 	return b2core.FlowSignIn
 }
 
-// signInFlowName names a sign-in by the path it took: signin_reset when the
-// server asked for a reset, signin_totp or signin_sms by the 2FA step,
-// signin when it ended without 2FA, or the predicted path when it failed
-// before the path showed.
+// signInFlowName names a sign-in by what the server answered: signin_reset
+// when it asked for a reset, signin_totp or signin_sms by the 2FA method
+// chosen from its tfaProviders, signin when it ended without 2FA, or the
+// declared path when it failed before the server said.
 func signInFlowName(res *callResult, rec *recorder, u User, so signInOptions) string {
 	seen := func(step string) bool {
 		return res.step == step || slices.ContainsFunc(rec.steps, func(s stepRecord) bool { return s.Step == step })
@@ -482,6 +485,8 @@ func signInFlowName(res *callResult, rec *recorder, u User, so signInOptions) st
 	switch {
 	case seen("signin_password_restore") || seen("signin_password_reset"):
 		return flowSignInReset
+	case res.method != "":
+		return flowOfMethod(res.method)
 	case seen("2fa_google"):
 		return flowSignInTOTP
 	case seen("2fa_sms"):
@@ -489,7 +494,7 @@ func signInFlowName(res *callResult, rec *recorder, u User, so signInOptions) st
 	case res.ok():
 		return b2core.FlowSignIn
 	}
-	return predictedSignIn(u, so)
+	return declaredSignIn(u, so)
 }
 
 // signInUser runs the sign-in flow for u.
@@ -500,7 +505,7 @@ func (c *Client) signInUser(u User, so signInOptions) (*callResult, *sessionRef)
 		sess = s
 		return err
 	}, &flowNaming{
-		predicted: predictedSignIn(u, so),
+		predicted: declaredSignIn(u, so),
 		final:     func(res *callResult, rec *recorder) string { return signInFlowName(res, rec, u, so) },
 	})
 	if !res.ok() || sess == nil {

@@ -85,7 +85,12 @@ type callInfo struct {
 	// waits are the waits the client chose during the call (b2core reports
 	// them): never part of a duration.
 	waits []waitRecord
+	// method is the 2FA method a sign-in chose from the server's answer.
+	method string
 }
+
+// Chose2FA implements b2core.MethodObserver.
+func (ci *callInfo) Chose2FA(method string) { ci.method = method }
 
 // waitRecord is one wait the client chose, and why (a b2core.Wait* reason
 // or waitPicker).
