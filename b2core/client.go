@@ -316,6 +316,10 @@ func (c *Client) code(ctx context.Context, stepName string, q CodeQuery) (string
 	code, err := c.cfg.Codes.Code(ctx, q)
 	noteWait(ctx, WaitCodePoll, time.Since(start))
 	if err != nil {
+		var se *SourceError
+		if errors.As(err, &se) {
+			return "", flowError(ctx, stepName, "no "+q.Channel+" code: "+se.Reason, nil)
+		}
 		return "", flowError(ctx, stepName, "no "+q.Channel+" code", err)
 	}
 	if code == "" {
@@ -323,6 +327,13 @@ func (c *Client) code(ctx context.Context, stepName string, q CodeQuery) (string
 	}
 	return code, nil
 }
+
+// SourceError is a code source's own error, written by the harness (a
+// wrong code source setting, say): its Reason reaches the flow's reason
+// as it is, unmasked, so it may name a URL. It must hold no secret.
+type SourceError struct{ Reason string }
+
+func (e *SourceError) Error() string { return e.Reason }
 
 // codeSince is the time a code search starts from: just before the request
 // that makes the server send it, by the wall clock (the server stamps

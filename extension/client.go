@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -399,16 +400,23 @@ func hidden(rt *sobek.Runtime, o *sobek.Object, name string, v any) {
 	_ = o.DefineDataProperty(name, rt.ToValue(v), sobek.FLAG_FALSE, sobek.FLAG_TRUE, sobek.FLAG_FALSE)
 }
 
-// describeResult is the one-line, secret-free description of a failure.
+// describeResult is the one-line, secret-free description of a failure:
+// "signin_totp at step 2fa_google (HTTP 422): code rejected: ...", each
+// word once (the step is left out when it is the flow's own name, the
+// outcome when a reason says it).
 func describeResult(res *callResult) string {
-	s := fmt.Sprintf("%s/%s: %s", res.flow, res.step, res.outcome)
+	s := res.flow
+	if res.step != "" && res.step != res.flow {
+		s += " at step " + res.step
+	}
 	if res.status != 0 {
-		s += fmt.Sprintf(" (HTTP %d)", res.status)
+		s += " (HTTP " + strconv.Itoa(res.status) + ")"
 	}
-	if res.reason != "" {
-		s += ": " + res.reason
+	reason := res.reason
+	if reason == "" {
+		reason = string(res.outcome)
 	}
-	return s
+	return s + ": " + reason
 }
 
 // jsError is the exception thrown with throw: true: an Error named

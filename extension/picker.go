@@ -365,7 +365,8 @@ func (p *pickerState) exhaustedMessage(now time.Time) string {
 	}
 	rate := p.measuredRate(now)
 	msg := fmt.Sprintf("UserPicker %q: no user can sign in now (%d users: %d in use, %d locked out, %d already used "+
-		"their TOTP code in this 30-second step); next() waits up to %s for one",
+		"their TOTP code in this 30-second step); next() waits up to %s for one (returning null at once "+
+		"when no user can be free by then, even if every lease ended)",
 		p.name, len(p.entries), leased, blocked, totpWait, p.maxWait)
 	if n := p.totpUsers(); n > 0 && rate > 0 {
 		msg += fmt.Sprintf(". At the measured %.2f sign-ins/s a TOTP pool needs about %d users "+
@@ -381,7 +382,8 @@ const pickerPoll = 20 * time.Millisecond
 // next leases a user that can sign in now, waiting up to maxWait for one
 // (by the wall clock, to the millisecond: a user released by another VU is
 // taken as soon as it is free). It returns nil when none becomes available
-// in time or ctx ends, and how long it slept.
+// in time, at once when none could be even if every lease ended now
+// (mayFreeBy), or when ctx ends; and how long it slept.
 func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pickLease, int64, time.Duration) {
 	start := time.Now()
 	deadline := start.Add(p.maxWait)
@@ -400,7 +402,7 @@ func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pic
 			return e, id, time.Since(start)
 		}
 		left := time.Until(deadline)
-		if left <= 0 {
+		if left <= 0 || !p.mayFreeBy(now.Add(left)) {
 			return nil, 0, time.Since(start)
 		}
 		d := min(left, pickerPoll)
@@ -411,6 +413,23 @@ func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pic
 			return nil, 0, time.Since(start)
 		}
 	}
+}
+
+// mayFreeBy reports whether some user could be handed out by t, were
+// every lease released now: if none could (all locked out or done with
+// their TOTP step until later), waiting for the deadline is pointless.
+func (p *pickerState) mayFreeBy(t time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tNs := t.UnixNano()
+	for i := range p.entries {
+		e := p.entries[i]
+		e.leasedUntil = 0
+		if p.availableAt(&e) <= tNs {
+			return true
+		}
+	}
+	return false
 }
 
 // release is releaseAfter for a flow of unknown steps: success,

@@ -114,3 +114,19 @@ func TestPickerSignInFailuresCarryTheUser(t *testing.T) {
 		assert.Equal(t, out["email"], m["user"], "the failed result names its user")
 	}
 }
+
+// next() returns null at once when no user can be free before maxWait
+// ends, even if every lease ended now: here the only user is locked out.
+func TestPickerReturnsAtOnceWhenNoneCanBeFree(t *testing.T) {
+	t.Parallel()
+	v := newTestVU(t, nil).toVU()
+	out := v.obj(`
+		var p = new authflow.UserPicker([{ email: 'a@x', password: 'p' }], { maxWait: '2s', name: 'locked' });
+		var u = p.next();
+		p.release(u, 'lockout', 60);
+		var t0 = Date.now();
+		var none = p.next();
+		return { none: none === null, waited: Date.now() - t0 };`)
+	assert.Equal(t, true, out["none"])
+	assert.Less(t, num(out["waited"]), 100.0)
+}

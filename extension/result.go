@@ -31,6 +31,10 @@ func (f *resultFields) hide(name string, v any) {
 	f.fields = append(f.fields, resultField{name: name, v: f.rt.ToValue(v), hidden: true})
 }
 
+// observeReason, when set (by the package's tests), sees the reason of
+// every result made.
+var observeReason func(reason string)
+
 // resultObject turns res into the script's result object (see
 // resultObj). extra adds the call's own fields when it succeeded.
 func (c *Client) resultObject(res *callResult, extra func(f *resultFields)) sobek.Value {
@@ -40,6 +44,9 @@ func (c *Client) resultObject(res *callResult, extra func(f *resultFields)) sobe
 // resultObjectWith is resultObject with always, the fields every result
 // of the call has (the user of a picker's sign-in), failed or not.
 func (c *Client) resultObjectWith(res *callResult, extra, always func(f *resultFields)) sobek.Value {
+	if observeReason != nil && res.reason != "" {
+		observeReason(res.reason)
+	}
 	rt := c.mi.vu.Runtime()
 	r := &resultObj{rt: rt, res: res}
 	if (extra != nil && res.ok()) || always != nil {

@@ -34,7 +34,7 @@ func TestOddArgumentsNeverPanic(t *testing.T) {
 			client: new authflow.Client({ baseURL: base, codes: { source: 'fixed', code: '123456' } }),
 			capillary: new authflow.Client({ baseURL: base, profile: 'capillary' }),
 			hooks: new authflow.Hooks(base + '/__hooks'),
-			picker: new authflow.UserPicker([{ email: 'a@example.test', password: 'x' }]),
+			picker: new authflow.UserPicker([{ email: 'a@example.test', password: 'x' }], { maxWait: '5ms' }),
 			pool: new authflow.SessionPool(new authflow.Client({ baseURL: base }), [{ email: 'a@example.test', password: 'x' }], { size: 1 }),
 		};
 		targets.steps = targets.client.steps;
