@@ -351,10 +351,17 @@ func (sp *SessionPool) Discard(session sobek.Value) bool {
 	return false
 }
 
+// poolStats is pool.stats(): a struct, so that its keys keep this order.
+type poolStats struct {
+	Size     int `js:"size"`
+	Sessions int `js:"sessions"`
+	Pending  int `js:"pending"`
+}
+
 // Stats returns {size, sessions, pending}.
-func (sp *SessionPool) Stats() map[string]int {
+func (sp *SessionPool) Stats() poolStats {
 	p := sp.state
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return map[string]int{"size": p.size, "sessions": len(p.sessions), "pending": p.pending}
+	return poolStats{Size: p.size, Sessions: len(p.sessions), Pending: p.pending}
 }
