@@ -25,8 +25,10 @@ func TestHostObjectKeyOrderIsStable(t *testing.T) {
 		var picker = new authflow.UserPicker([u], { name: 'keys' });
 		var pool = new authflow.SessionPool(c, [hooks.createClient({ twoFactor: [] })], { size: 1, name: 'keys' });
 		var ok = c.signIn(u), bad = c.signIn({ email: u.email, password: 'x' });
+		var wz = c.steps.signInWizard(), si = c.steps.signIn(wz.uuid, u.email, u.password);
 		var objs = { ok: ok, bad: bad, user: u, session: ok.session, picked: picker.next(),
-			pickerStats: picker.stats(), poolStats: pool.stats() };
+			pickerStats: picker.stats(), poolStats: pool.stats(), policy: hooks.getPolicy(),
+			providers: si.tfaProviders[0], history: c.tfaChanges(ok.session, { limit: 5 }).items[0] || {} };
 		var o = {};
 		for (var name in objs) {
 			var seen = {};

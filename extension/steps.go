@@ -578,15 +578,21 @@ func (s *Steps) CapillaryChange(call sobek.FunctionCall) sobek.Value {
 	})
 }
 
-// jsonValue converts a Go value to plain JS data through its JSON form.
+// jsonValue converts a Go value to plain JS data through its JSON form,
+// parsed by the runtime's JSON.parse: objects keep the JSON's key order (a
+// Go map would list its keys in a random order at each read).
 func jsonValue(rt *sobek.Runtime, v any) sobek.Value {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return sobek.Null()
 	}
-	var x any
-	if json.Unmarshal(b, &x) != nil {
+	parse, ok := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+	if !ok {
 		return sobek.Null()
 	}
-	return rt.ToValue(x)
+	out, err := parse(sobek.Undefined(), rt.ToValue(string(b)))
+	if err != nil {
+		return sobek.Null()
+	}
+	return out
 }
