@@ -2,6 +2,7 @@ package extension
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -121,4 +122,15 @@ func TestCodePollIsAWait(t *testing.T) {
 	m := byMetric(v.drain())
 	require.NotEmpty(t, m[MetricWaitDuration])
 	assert.Equal(t, []string{"code_poll"}, tagValues(m[MetricWaitDuration], "reason"))
+}
+
+// The waits as a k6 run reports them: waitedMs on results, the wait
+// metric in the summary, totp_step_used with totpWait 'fail'.
+func TestE2EWaits(t *testing.T) {
+	k6 := k6Binary(t)
+	srv := refServer(t, refserver.Config{})
+	code, s, out := runK6(t, k6, filepath.Join("..", "extension", "testdata", "waits.js"), "AUTHFLOW_BASE_URL="+srv.URL)
+	require.Equal(t, 0, code, out)
+	assert.Zero(t, s.num("checks", "fails"), out)
+	assert.GreaterOrEqual(t, s.num(MetricWaitDuration+"{reason:code_poll}", "count"), 1.0, out)
 }
