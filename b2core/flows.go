@@ -61,10 +61,10 @@ func (c *Client) signIn(ctx context.Context, cred Credentials, mayReset bool) (*
 	}
 }
 
-// enabledProviders lists the 2FA methods the sign-in answer enabled, in
-// the server's order (methods this client does not know are left out).
-func enabledProviders(providers []TFAProvider) []string {
-	var out []string
+// enabledProviders appends to out the 2FA methods the sign-in answer
+// enabled, in the server's order (methods this client does not know are
+// left out). Callers pass room for two, so that a sign-in allocates nothing.
+func enabledProviders(out []string, providers []TFAProvider) []string {
 	for _, p := range providers {
 		if p.Enabled && (p.Name == ProviderGoogle || p.Name == ProviderSMS) && !slices.Contains(out, p.Name) {
 			out = append(out, p.Name)
@@ -87,7 +87,8 @@ func providerList(methods []string) string {
 // exactly one of them, else google. When the answer enables none, the
 // method or the user's twoFactor must say.
 func pick2FA(cred Credentials, providers []TFAProvider) (string, string) {
-	enabled := enabledProviders(providers)
+	var room [2]string
+	enabled := enabledProviders(room[:0], providers)
 	declared := func() string {
 		g, s := slices.Contains(cred.TwoFactor, ProviderGoogle), slices.Contains(cred.TwoFactor, ProviderSMS)
 		switch {
@@ -140,7 +141,7 @@ func lacks(cred Credentials, method string, providers []TFAProvider) string {
 	if cred.Method != "" {
 		return "the method " + method + " was asked for but the user has " + what
 	}
-	return "the server asks for " + methodNames[method] + " (tfaProviders: " + providerList(enabledProviders(providers)) +
+	return "the server asks for " + methodNames[method] + " (tfaProviders: " + providerList(enabledProviders(nil, providers)) +
 		") but the user has " + what
 }
 

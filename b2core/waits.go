@@ -32,6 +32,12 @@ func WithWaitObserver(ctx context.Context, o WaitObserver) context.Context {
 	return context.WithValue(ctx, waitKey{}, o)
 }
 
+// WaitObserverFrom returns the observer of ctx, or nil.
+func WaitObserverFrom(ctx context.Context) WaitObserver {
+	o, _ := ctx.Value(waitKey{}).(WaitObserver)
+	return o
+}
+
 // noteWait reports a wait of d to the observer of ctx, if any.
 func noteWait(ctx context.Context, reason string, d time.Duration) {
 	if o, ok := ctx.Value(waitKey{}).(WaitObserver); ok && d > 0 {

@@ -268,7 +268,7 @@ func (c *Client) exec(flow string, ci *callInfo, fn func(ctx context.Context) er
 		rec.flow = ci.tagFlow
 	}
 	ci.rec = rec
-	ctx := b2core.WithWaitObserver(withCall(c.mi.vu.Context(), ci), ci)
+	ctx := withCall(c.mi.vu.Context(), ci)
 	if flow != "" {
 		ctx = b2core.WithFlow(ctx, flow)
 	}

@@ -70,9 +70,6 @@ var _ b2core.Transport = (*vuTransport)(nil)
 // defaultExpected is k6/http's default: 200-399 are expected statuses.
 func defaultExpected(status int) bool { return status >= 200 && status <= 399 }
 
-// callKey keys a *callInfo in a request context.
-type callKey struct{}
-
 // callInfo travels in the context of one JS call (a flow or a step): what
 // statuses the script expects, and the recorder that keeps the call's
 // samples until the flow's name is known.
@@ -113,12 +110,14 @@ func totalWait(waits []waitRecord) time.Duration {
 	return d
 }
 
+// withCall returns ctx carrying ci, which is also the observer b2core
+// tells of the call's waits and 2FA method (one context value for both).
 func withCall(ctx context.Context, ci *callInfo) context.Context {
-	return context.WithValue(ctx, callKey{}, ci)
+	return b2core.WithWaitObserver(ctx, ci)
 }
 
 func callFrom(ctx context.Context) *callInfo {
-	ci, _ := ctx.Value(callKey{}).(*callInfo)
+	ci, _ := b2core.WaitObserverFrom(ctx).(*callInfo)
 	return ci
 }
 
