@@ -519,7 +519,9 @@ func (s *Steps) ReadCode(call sobek.FunctionCall) sobek.Value {
 			return nil, &b2core.StepError{Flow: b2core.StepFlow, Step: "read_code", Outcome: b2core.OutcomeFailure,
 				Reason: "no code source configured (Client options.codes)"}
 		}
+		start := time.Now()
 		code, err := src.Code(ctx, b2core.CodeQuery{To: to, Channel: ch, Since: since})
+		b2core.NoteWait(ctx, b2core.WaitCodePoll, time.Since(start))
 		if err != nil {
 			return nil, &b2core.StepError{Flow: b2core.StepFlow, Step: "read_code", Outcome: b2core.OutcomeFailure,
 				Reason: "no " + ch + " code", Err: err}

@@ -113,6 +113,8 @@ func TestCodePollIsAWait(t *testing.T) {
 	v.toVU()
 	out := v.obj(`
 		var s = hooks.createClient({ twoFactor: ['sms'] });
+		var rc = c.steps.readCode(s.email, 'email');
+		if (rc.waitedMs < 150 || rc.durationMs > 50) throw new Error('readCode: ' + rc.durationMs + ' ms, waited ' + rc.waitedMs);
 		var r = c.signIn(s);
 		var sum = 0; r.steps.forEach(function (x) { sum += x.durationMs; });
 		return { ok: r.ok, flow: r.flow, reason: r.reason, durationMs: r.durationMs, waitedMs: r.waitedMs, steps: sum };`)
