@@ -123,6 +123,8 @@ type pickerState struct {
 	picks     []time.Time // picks of the last 30 s, for the measured rate
 	firstPick time.Time
 	warned    map[string]bool
+	// freed, when a VU waits in next, is closed by the next release.
+	freed chan struct{}
 
 	policy  Limit
 	rate    float64
@@ -375,15 +377,11 @@ func (p *pickerState) exhaustedMessage(now time.Time) string {
 	return msg
 }
 
-// pickerPoll bounds each sleep of next: another VU may release a user
-// before the time tryPick foresees.
-const pickerPoll = 20 * time.Millisecond
-
 // next leases a user that can sign in now, waiting up to maxWait for one
-// (by the wall clock, to the millisecond: a user released by another VU is
-// taken as soon as it is free). It returns nil when none becomes available
-// in time, at once when none could be even if every lease ended now
-// (mayFreeBy), or when ctx ends; and how long it slept.
+// (by the wall clock, to the millisecond: a user another VU releases is
+// taken as soon as it is released). It returns nil when none becomes
+// available in time, at once when none could be even if every lease ended
+// now (mayFreeBy), or when ctx ends; and how long it slept.
 func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pickLease, int64, time.Duration) {
 	start := time.Now()
 	deadline := start.Add(p.maxWait)
@@ -392,10 +390,15 @@ func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pic
 		p.mu.Lock()
 		e, at := p.tryPick(now)
 		var id int64
+		var freed chan struct{}
 		if e != nil {
 			id = e.leaseID
 		} else {
 			p.warnOnce(logger, "exhausted", p.exhaustedMessage(now))
+			if p.freed == nil {
+				p.freed = make(chan struct{})
+			}
+			freed = p.freed
 		}
 		p.mu.Unlock()
 		if e != nil {
@@ -405,14 +408,28 @@ func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pic
 		if left <= 0 || !p.mayFreeBy(now.Add(left)) {
 			return nil, 0, time.Since(start)
 		}
-		d := min(left, pickerPoll)
+		d := left
 		if !at.IsZero() {
 			d = min(d, max(at.Sub(now), 0)+time.Millisecond)
 		}
-		if !b2core.Sleep(ctx, d) {
+		if !waitFreed(ctx, freed, d) {
 			return nil, 0, time.Since(start)
 		}
 	}
+}
+
+// waitFreed waits d, or until freed is closed (a user was released); it
+// reports whether ctx is still live.
+func waitFreed(ctx context.Context, freed <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-freed:
+	case <-t.C:
+	}
+	return true
 }
 
 // mayFreeBy reports whether some user could be handed out by t, were
@@ -456,6 +473,10 @@ func (p *pickerState) releaseAfter(email string, leaseID int64, outcome b2core.O
 	e := &p.entries[i]
 	if leaseID == 0 || leaseID == e.leaseID {
 		e.leasedUntil = 0
+	}
+	if p.freed != nil { // wake the VUs waiting in next
+		close(p.freed)
+		p.freed = nil
 	}
 	if e.totp {
 		switch {

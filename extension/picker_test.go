@@ -130,3 +130,22 @@ func TestPickerReturnsAtOnceWhenNoneCanBeFree(t *testing.T) {
 	assert.Equal(t, true, out["none"])
 	assert.Less(t, num(out["waited"]), 100.0)
 }
+
+// A user another VU releases is handed to a waiting next() at once, long
+// before its lease would have ended.
+func TestPickerWaiterWokenByRelease(t *testing.T) {
+	t.Parallel()
+	set, err := packUsers("", []User{{Email: "a@x", Password: "p"}})
+	require.NoError(t, err)
+	p := newPickerState("t", set, pickerOptions{MaxWait: 3 * time.Second})
+	held, _, _ := p.next(t.Context(), nil)
+	require.NotNil(t, held)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		p.releaseAfter("a@x", held.leaseID, b2core.OutcomeSuccess, 0, false)
+	}()
+	got, _, slept := p.next(t.Context(), nil)
+	require.NotNil(t, got)
+	assert.GreaterOrEqual(t, slept, 100*time.Millisecond)
+	assert.Less(t, slept, time.Second, "woken by the release, not by the lease's end")
+}
