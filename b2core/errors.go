@@ -39,11 +39,23 @@ type StepError struct {
 	Err error
 }
 
+// Error says where and why, each word once: "signin at step signin_2fa
+// (HTTP 422): rejected: ..."; a step called on its own is "step
+// signin_2fa (HTTP 422): ...".
 func (e *StepError) Error() string {
-	s := fmt.Sprintf("%s/%s: %s", e.Flow, e.Step, e.Reason)
-	if e.Status != 0 {
-		s = fmt.Sprintf("%s/%s: HTTP %d: %s", e.Flow, e.Step, e.Status, e.Reason)
+	var s string
+	switch e.Flow {
+	case e.Step, "":
+		s = e.Step
+	case StepFlow:
+		s = "step " + e.Step
+	default:
+		s = e.Flow + " at step " + e.Step
 	}
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	s += ": " + e.Reason
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
