@@ -8,8 +8,8 @@
  *
  * - authflow_flow_duration (Trend, time; tags flow, outcome)
  * - authflow_flows (Counter; tags flow, outcome)
- * - authflow_flow_failed (Rate; tag flow): 1 for outcomes failure, rejected
- *   and otp_rejected, 0 for success; lockout and rate_limited are left out
+ * - authflow_flow_failed (Rate; tag flow): 1 for outcomes failure, rejected,
+ *   otp_rejected and totp_step_used (the flow did not run), 0 for success; lockout and rate_limited are left out
  *   (they are the server's protection working; see authflow_lockouts)
  * - authflow_step_duration (Trend, time; tags step, flow, status)
  * - authflow_lockouts, authflow_rate_limited, authflow_otp_rejected
