@@ -67,8 +67,8 @@ func registerMetrics(r *metrics.Registry) *flowMetrics {
 // countsAsFailure says how an outcome enters authflow_flow_failed: success
 // is a 0, failure (5xx, no answer, a wrong shape or workflow), rejected (a
 // 4xx the flow did not expect, such as a wrong password or a dead token)
-// and otp_rejected (a code the flow computed or fetched was refused) are a
-// 1. Lockout and rate_limited are the server's protection working as
+// otp_rejected (a code the flow computed or fetched was refused) and
+// totp_step_used (with totpWait 'fail': the flow could not run) are a 1. Lockout and rate_limited are the server's protection working as
 // documented: they are counted by authflow_lockouts, authflow_rate_limited
 // and authflow_flows{outcome:...} and left out of the rate, so that a
 // threshold on authflow_flow_failed measures real failures only.
