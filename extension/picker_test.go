@@ -149,3 +149,29 @@ func TestPickerWaiterWokenByRelease(t *testing.T) {
 	assert.GreaterOrEqual(t, slept, 100*time.Millisecond)
 	assert.Less(t, slept, time.Second, "woken by the release, not by the lease's end")
 }
+
+// release(user, result) learns from the result's steps whether a TOTP
+// code was sent.
+func TestPickerReleaseLearnsFromTheResult(t *testing.T) {
+	t.Parallel()
+	srv := refServer(t, refserver.Config{})
+	v := newTestVU(t, nil)
+	v.run(fmt.Sprintf(`var base = %q;
+		var hooks = new authflow.Hooks(base + '/__hooks');
+		var c = new authflow.Client({ baseURL: base });`, srv.URL))
+	v.toVU()
+	out := v.obj(`
+		var g = hooks.createClient({ twoFactor: ['google'] });
+		var p = new authflow.UserPicker([g], { maxWait: '1ms', name: 'learn' });
+		var u = p.next();
+		var bad = c.signIn({ email: u.email, password: 'x' + u.password, totpSecret: u.totpSecret });
+		p.release(u, bad);
+		var again = p.next();
+		var good = c.signIn(again);
+		p.release(again, good);
+		return { bad: bad.outcome, freeAfterBad: again !== null, good: good.ok, freeAfterGood: p.next() !== null };`)
+	assert.Equal(t, "rejected", out["bad"])
+	assert.Equal(t, true, out["freeAfterBad"], "no code was sent: the step is not spent")
+	assert.Equal(t, true, out["good"])
+	assert.Equal(t, false, out["freeAfterGood"], "a code was sent: the user waits for the next step")
+}
