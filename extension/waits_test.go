@@ -3,6 +3,7 @@ package extension
 import (
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,18 +14,22 @@ import (
 	"github.com/authflow/authflow/refserver"
 )
 
-// nearStepEnd returns a clock that reads lead before the end of a TOTP
-// step now and runs on at real speed, so that a test reaches the next
-// step after lead instead of up to 30 s.
-func nearStepEnd(lead time.Duration) func() time.Time {
+// stepClock runs at real speed from an offset that aim sets, so that a
+// test reaches the next TOTP step when it chooses instead of up to 30 s on.
+type stepClock struct{ offset atomic.Int64 }
+
+// aim sets the clock to read lead before the end of the current TOTP step.
+func (c *stepClock) aim(lead time.Duration) {
 	base := time.Now()
 	end := time.Unix((b2core.TOTPStep(base)+1)*b2core.TOTPPeriod, 0)
 	offset := end.Add(-lead).Sub(base)
 	if offset < 0 {
 		offset += b2core.TOTPPeriod * time.Second
 	}
-	return func() time.Time { return time.Now().Add(offset) }
+	c.offset.Store(int64(offset))
 }
+
+func (c *stepClock) now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
 
 // withTOTPClock gives the JS client named name the TOTP clock now.
 func withTOTPClock(t *testing.T, v *testVU, name string, now func() time.Time) {
@@ -41,7 +46,8 @@ func withTOTPClock(t *testing.T, v *testVU, name string, now func() time.Time) {
 // {reason: totp_step}, never durationMs, authflow_flow_duration or a step.
 func TestTOTPWaitIsNotDuration(t *testing.T) {
 	t.Parallel()
-	now := nearStepEnd(1500 * time.Millisecond)
+	clock := &stepClock{}
+	now := clock.now
 	srv := refServer(t, refserver.Config{Now: now})
 	v := newTestVU(t, nil)
 	v.run(fmt.Sprintf(`var base = %q;
@@ -51,9 +57,10 @@ func TestTOTPWaitIsNotDuration(t *testing.T) {
 	withTOTPClock(t, v, "c", now)
 	withTOTPClock(t, v, "f", now)
 	v.toVU()
+	v.run(`var g = hooks.createClient({ twoFactor: ['google'] });
+		var h = hooks.createClient({ twoFactor: ['google'] });`)
+	clock.aim(2 * time.Second) // two sign-ins fit before the step ends; the third waits
 	out := v.obj(`
-		var g = hooks.createClient({ twoFactor: ['google'] });
-		var h = hooks.createClient({ twoFactor: ['google'] });
 		function sum(r) { var s = 0; r.steps.forEach(function (x) { s += x.durationMs; }); return s; }
 		function keep(r) { return { ok: r.ok, outcome: r.outcome, reason: r.reason, durationMs: r.durationMs,
 			waitedMs: r.waitedMs, steps: sum(r), last: r.steps.length ? r.steps[r.steps.length - 1].step : '' }; }
