@@ -76,7 +76,7 @@ func TestPickerMaxWaitHonoured(t *testing.T) {
 	assert.GreaterOrEqual(t, num(out["waited"]), 300.0)
 	assert.Less(t, num(out["waited"]), 350.0)
 	assert.Equal(t, true, out["again"], "a refused password does not spend the TOTP step")
-	assert.Less(t, num(out["quick"]), 50.0)
+	assert.Less(t, num(out["quick"]), 150.0, "a freed user is taken at once")
 	var warned bool
 	for _, e := range v.logs.AllEntries() {
 		if assert.NotContains(t, e.Message, "{") {
@@ -128,7 +128,7 @@ func TestPickerReturnsAtOnceWhenNoneCanBeFree(t *testing.T) {
 		var none = p.next();
 		return { none: none === null, waited: Date.now() - t0 };`)
 	assert.Equal(t, true, out["none"])
-	assert.Less(t, num(out["waited"]), 100.0)
+	assert.Less(t, num(out["waited"]), 500.0, "not the 2 s of maxWait")
 }
 
 // A user another VU releases is handed to a waiting next() at once, long

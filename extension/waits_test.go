@@ -81,7 +81,7 @@ func TestTOTPWaitIsNotDuration(t *testing.T) {
 	waited, dur, steps := num(third["waitedMs"]), num(third["durationMs"]), num(third["steps"])
 	assert.Greater(t, waited, 200.0, "the third sign-in waited for the next TOTP step")
 	assert.GreaterOrEqual(t, dur, steps)
-	assert.Less(t, dur-steps, 100.0, "durationMs is the requests plus client work, not the wait (%v)", third)
+	assert.Less(t, dur-steps, min(250.0, waited/2), "durationMs is the requests plus client work, not the wait (%v)", third)
 
 	f3 := out["f3"].(map[string]any)
 	assert.Equal(t, "totp_step_used", f3["outcome"], f3)
@@ -116,18 +116,18 @@ func TestCodePollIsAWait(t *testing.T) {
 	v.run(fmt.Sprintf(`var base = %q;
 		var hooks = new authflow.Hooks(base + '/__hooks');
 		var c = new authflow.Client({ baseURL: base, codes: { source: 'callback',
-			fn: function (to, ch) { var t = Date.now(); while (Date.now() - t < 150) {} return hooks.latestMessage(to).code; } } });`, srv.URL))
+			fn: function (to, ch) { var t = Date.now(); while (Date.now() - t < 400) {} return hooks.latestMessage(to).code; } } });`, srv.URL))
 	v.toVU()
 	out := v.obj(`
 		var s = hooks.createClient({ twoFactor: ['sms'] });
 		var rc = c.steps.readCode(s.email, 'email');
-		if (rc.waitedMs < 150 || rc.durationMs > 50) throw new Error('readCode: ' + rc.durationMs + ' ms, waited ' + rc.waitedMs);
+		if (rc.waitedMs < 400 || rc.durationMs > 200) throw new Error('readCode: ' + rc.durationMs + ' ms, waited ' + rc.waitedMs);
 		var r = c.signIn(s);
 		var sum = 0; r.steps.forEach(function (x) { sum += x.durationMs; });
 		return { ok: r.ok, flow: r.flow, reason: r.reason, durationMs: r.durationMs, waitedMs: r.waitedMs, steps: sum };`)
 	require.Equal(t, true, out["ok"], out)
-	assert.GreaterOrEqual(t, num(out["waitedMs"]), 150.0)
-	assert.Less(t, num(out["durationMs"])-num(out["steps"]), 100.0, out)
+	assert.GreaterOrEqual(t, num(out["waitedMs"]), 400.0)
+	assert.Less(t, num(out["durationMs"])-num(out["steps"]), 200.0, out)
 	m := byMetric(v.drain())
 	require.NotEmpty(t, m[MetricWaitDuration])
 	assert.Equal(t, []string{"code_poll"}, tagValues(m[MetricWaitDuration], "reason"))
