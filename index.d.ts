@@ -8,15 +8,26 @@
  *
  * - authflow_flow_duration (Trend, time; tags flow, outcome)
  * - authflow_flows (Counter; tags flow, outcome)
- * - authflow_flow_failed (Rate; tag flow): 1 for outcomes failure, rejected
- *   and otp_rejected, 0 for success; lockout and rate_limited are left out
+ * - authflow_flow_failed (Rate; tag flow): 1 for outcomes failure, rejected,
+ *   otp_rejected and totp_step_used (the flow did not run), 0 for success; lockout and rate_limited are left out
  *   (they are the server's protection working; see authflow_lockouts)
  * - authflow_step_duration (Trend, time; tags step, flow, status)
  * - authflow_lockouts, authflow_rate_limited, authflow_otp_rejected
  *   (Counters; tags flow, step)
+ * - authflow_wait_duration (Trend, time; tags flow, reason): the waits the
+ *   client chose, never part of a flow or step duration. reason totp_step
+ *   (this client already sent the codes of the current and the next TOTP
+ *   step for the secret: it sleeps until the next step, unless totpWait is
+ *   'fail'), code_poll (the time until an SMS or email code could be read
+ *   from the code source), lockout (onLockout 'wait' sleeping Retry-After),
+ *   picker (signIn(picker) waiting for a free user, up to maxWait).
  *
- * Sign-in flows are named by their 2FA path: signin (no 2FA), signin_totp,
- * signin_sms, signin_reset. Other flows: refresh, signout, challenge,
+ * Sign-in flows are named by the path the server answered: signin (no 2FA),
+ * signin_totp, signin_sms, signin_reset; one that ended before the server
+ * named its 2FA method is named by the method option or the user's
+ * twoFactor field, else signin. The 2FA method is the server's: one its
+ * tfaProviders enable (see SignInOptions.method), never guessed from a
+ * phone number or a secret. Other flows: refresh, signout, challenge,
  * password_change, password_restore, 2fa_enable_google, 2fa_enable_sms,
  * 2fa_disable, qr_signin, tfa_changes, password_changes,
  * capillary_password_change; steps called on their own have flow "step".
@@ -48,8 +59,10 @@ declare module 'k6/x/authflow' {
    * - otp_rejected: a 2FA, SMS or email code was refused
    * - rejected: another 4xx (wrong password, dead token)
    * - failure: 5xx, no answer (refused, reset, timeout), a wrong shape or workflow
+   * - totp_step_used: with totpWait 'fail', the client would have had to wait
+   *   for the next TOTP step; nothing was sent
    */
-  export type Outcome = 'success' | 'lockout' | 'rate_limited' | 'otp_rejected' | 'rejected' | 'failure';
+  export type Outcome = 'success' | 'lockout' | 'rate_limited' | 'otp_rejected' | 'rejected' | 'failure' | 'totp_step_used';
 
   /** A k6 duration: "10s", "1m30s", "250ms", or a number of milliseconds. */
   export type Duration = string | number;
@@ -116,6 +129,14 @@ declare module 'k6/x/authflow' {
      * signIn(picker) set the user aside and try another one, and never throws.
      */
     onLockout?: 'fail' | 'wait' | 'skip';
+    /**
+     * When this client already sent the TOTP codes of the current and the
+     * next 30-second step for a secret (the server refuses a replay):
+     * 'wait' (default) sleeps until the next step, reported as waitedMs and
+     * authflow_wait_duration{reason:totp_step}; 'fail' ends the flow at once
+     * with outcome totp_step_used.
+     */
+    totpWait?: 'wait' | 'fail';
     /** Bound of the onLockout 'wait' sleep (default "60s"). */
     maxLockoutWait?: Duration;
     /** Users signIn(picker) tries with onLockout 'skip' (default 3). */
@@ -153,15 +174,20 @@ declare module 'k6/x/authflow' {
     step: string;
     /** HTTP status of that step, 0 when no answer came. */
     status: number;
-    /** Short, secret-free reason of a failure. */
+    /**
+     * Short, secret-free reason of a failure, in the script's terms, with the
+     * server's own message and field errors when it gave them.
+     */
     reason: string;
+    /** The call's requests plus the client's own work; never a wait (waitedMs). */
     durationMs: number;
+    /** The waits the client chose (TOTP step, code polling, Retry-After, picker); 0 when none. */
+    waitedMs: number;
     /** Retry-After of a 429, in seconds (0 if none). */
     retryAfter: number;
     steps: StepRecord[];
     /** Set when onLockout 'wait' ran the flow again. */
     attempts?: number;
-    waitedMs?: number;
   }
 
   /**
@@ -185,12 +211,16 @@ declare module 'k6/x/authflow' {
   }
 
   export interface SignInResult extends SessionResult {
-    /** With signIn(picker): the user picked (not enumerable). */
+    /** With signIn(picker): the user picked (not enumerable), failed or not. */
     readonly user?: User;
   }
 
   export interface SignInOptions {
-    /** The 2FA method when both are enabled. */
+    /**
+     * The 2FA method: it must be one the server's tfaProviders enable. Without
+     * it: the only enabled one; with both, the one the user's twoFactor
+     * names, else google.
+     */
     method?: 'google' | 'sms';
     /** Used if the server asks for a reset (reset_password_email): the signin_reset flow. */
     newPassword?: string;
@@ -385,7 +415,11 @@ declare module 'k6/x/authflow' {
     twoFactor?: 'any' | 'none' | 'google' | 'sms' | 'both';
     /** How long a picked user stays reserved unless released (default "60s"). */
     lease?: Duration;
-    /** How long next() waits for a user (default "30s"); then it returns null. */
+    /**
+     * How long next() waits for a user (default "30s"), to the millisecond;
+     * then it returns null. It returns null at once when no user could be
+     * free by then even if every lease ended.
+     */
     maxWait?: Duration;
   }
 
@@ -411,7 +445,11 @@ declare module 'k6/x/authflow' {
     readonly name: string;
     /** A user who can sign in now, or null if none becomes available within maxWait. */
     next(): User | null;
-    /** Ends the reservation and records how the flow ended (a lockout blocks the user). */
+    /**
+     * Ends the reservation and records how the flow ended: a lockout blocks
+     * the user; a refused password or code counts toward the policy; the
+     * user's TOTP step is spent only if the flow sent a TOTP code.
+     */
     release(user: User, result?: Result | Outcome, retryAfterSeconds?: number): boolean;
     /** Replaces the stored copy of a user (matched by email), e.g. after a password change. */
     update(user: User): boolean;

@@ -21,6 +21,9 @@ type Config struct {
 	Codes CodeSource
 	// Now is the clock used for TOTP codes; nil means time.Now.
 	Now func() time.Time
+	// TOTPNoWait makes a flow fail with OutcomeTOTPStepUsed instead of
+	// waiting for the next TOTP step (see NextTOTPCode).
+	TOTPNoWait bool
 }
 
 // Client drives the B2Core client API v2. It is safe for concurrent use; it
@@ -56,15 +59,18 @@ func (c *Client) now() time.Time {
 	return time.Now()
 }
 
-// Credentials is what a sign-in needs. Method picks the 2FA method when both
-// are enabled ("google", "sms"; empty prefers google). NewPassword is used when
-// the server answers reset_password_email.
+// Credentials is what a sign-in needs. The server's tfaProviders decide the
+// 2FA method: Method ("google", "sms") asks for one of those it enabled,
+// TwoFactor (the methods the user is known to have) picks one when the
+// server enables both (else google), or when it names none (see pick2FA).
+// NewPassword is used when the server answers reset_password_email.
 type Credentials struct {
 	Email       string
 	Password    string
 	TOTPSecret  string
 	Phone       string
 	Method      string
+	TwoFactor   []string
 	NewPassword string
 }
 
@@ -306,8 +312,14 @@ func (c *Client) code(ctx context.Context, stepName string, q CodeQuery) (string
 	if q.To == "" {
 		return "", flowError(ctx, stepName, "no recipient to read the "+q.Channel+" code for", nil)
 	}
+	start := time.Now()
 	code, err := c.cfg.Codes.Code(ctx, q)
+	noteWait(ctx, WaitCodePoll, time.Since(start))
 	if err != nil {
+		var se *SourceError
+		if errors.As(err, &se) {
+			return "", flowError(ctx, stepName, "no "+q.Channel+" code: "+se.Reason, nil)
+		}
 		return "", flowError(ctx, stepName, "no "+q.Channel+" code", err)
 	}
 	if code == "" {
@@ -315,6 +327,13 @@ func (c *Client) code(ctx context.Context, stepName string, q CodeQuery) (string
 	}
 	return code, nil
 }
+
+// SourceError is a code source's own error, written by the harness (a
+// wrong code source setting, say): its Reason reaches the flow's reason
+// as it is, unmasked, so it may name a URL. It must hold no secret.
+type SourceError struct{ Reason string }
+
+func (e *SourceError) Error() string { return e.Reason }
 
 // codeSince is the time a code search starts from: just before the request
 // that makes the server send it, by the wall clock (the server stamps

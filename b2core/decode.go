@@ -79,11 +79,14 @@ func jsonError(err error) error {
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
 		got, _, _ := strings.Cut(ute.Value, " ")
+		if k, ok := jsonValueKinds[got]; ok {
+			got = k
+		}
 		field := ute.Field
 		if field == "" {
 			field = "(top level)"
 		}
-		return &DecodeError{Reason: "wrong shape", Err: fmt.Errorf("field %s: want %s, got %s", field, ute.Type, got)}
+		return &DecodeError{Reason: "wrong shape", Err: fmt.Errorf("field %s: expected %s, got %s", field, jsonKind(ute.Type), got)}
 	}
 	if errors.Is(err, errUnexpectedEnd) || strings.Contains(err.Error(), "unexpected end of JSON input") {
 		return &DecodeError{Reason: "invalid JSON", Err: errUnexpectedEnd}
@@ -96,6 +99,38 @@ func jsonError(err error) error {
 }
 
 var errUnexpectedEnd = errors.New("unexpected end of input")
+
+// jsonValueKinds words the kinds encoding/json reports of a value.
+var jsonValueKinds = map[string]string{"array": "an array", "object": "an object", "number": "a number",
+	"string": "a string", "bool": "true or false"}
+
+// jsonKind names the JSON kind a Go type decodes from, as the documents
+// would: a string, a number, true or false, an object or an array.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[json.RawMessage]() {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a value"
+}
 
 // dropTrailingCommas removes commas that stand right before a closing } or ]
 // outside strings. It reports whether it changed anything.

@@ -19,6 +19,9 @@ const (
 	OutcomeOTPRejected Outcome = "otp_rejected" // a 2FA or email code refused
 	OutcomeRejected    Outcome = "rejected"     // another 4xx (wrong password, bad token)
 	OutcomeFailure     Outcome = "failure"      // 5xx, no answer, wrong shape or workflow
+	// OutcomeTOTPStepUsed: the client would have had to wait for the next
+	// TOTP step and was told not to (Config.TOTPNoWait); nothing was sent.
+	OutcomeTOTPStepUsed Outcome = "totp_step_used"
 )
 
 // StepError is the error of a failed step. It never holds a secret: Reason
@@ -36,11 +39,23 @@ type StepError struct {
 	Err error
 }
 
+// Error says where and why, each word once: "signin at step signin_2fa
+// (HTTP 422): rejected: ..."; a step called on its own is "step
+// signin_2fa (HTTP 422): ...".
 func (e *StepError) Error() string {
-	s := fmt.Sprintf("%s/%s: %s", e.Flow, e.Step, e.Reason)
-	if e.Status != 0 {
-		s = fmt.Sprintf("%s/%s: HTTP %d: %s", e.Flow, e.Step, e.Status, e.Reason)
+	var s string
+	switch e.Flow {
+	case e.Step, "":
+		s = e.Step
+	case StepFlow:
+		s = "step " + e.Step
+	default:
+		s = e.Flow + " at step " + e.Step
 	}
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	s += ": " + e.Reason
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

@@ -2,11 +2,13 @@ package b2core
 
 import (
 	"context"
+	"slices"
+	"strings"
 )
 
 // SignInFlow signs in through the Sign In Wizard (flow signin): wizard →
-// signin → on workflow 2fa, the method (cred.Method; else google if enabled
-// and cred.TOTPSecret is set; else sms) → signin/2fa → the code (TOTP by
+// signin → on workflow 2fa, the method the server enabled (see pick2FA)
+// → signin/2fa → the code (TOTP by
 // Config.Now, or the SMS code to cred.Phone from Config.Codes) → tokens. On
 // reset_password_email it reads the emailed code, restores, sets
 // cred.NewPassword (which must be set) and signs in again with it.
@@ -38,7 +40,7 @@ func (c *Client) signIn(ctx context.Context, cred Credentials, mayReset bool) (*
 			return nil, flowError(ctx, "signin", "server asked for a password reset again after the reset", nil)
 		}
 		if cred.NewPassword == "" {
-			return nil, flowError(ctx, "signin_password_restore", "server asked for a password reset (reset_password_email) but Credentials.NewPassword is empty", nil)
+			return nil, flowError(ctx, "signin_password_restore", "the server asks for a password reset (workflow reset_password_email) but no newPassword was given", nil)
 		}
 		code, err := c.code(ctx, "signin_password_restore", CodeQuery{To: cred.Email, Channel: ChannelEmail, Since: since})
 		if err != nil {
@@ -59,44 +61,108 @@ func (c *Client) signIn(ctx context.Context, cred Credentials, mayReset bool) (*
 	}
 }
 
-// pick2FA chooses the 2FA method of a sign-in.
-func pick2FA(cred Credentials, providers []TFAProvider) string {
-	if cred.Method != "" {
-		return cred.Method
-	}
-	var google, sms, anyEnabled bool
+// enabledProviders appends to out the 2FA methods the sign-in answer
+// enabled, in the server's order (methods this client does not know are
+// left out). Callers pass room for two, so that a sign-in allocates nothing.
+func enabledProviders(out []string, providers []TFAProvider) []string {
 	for _, p := range providers {
-		if p.Enabled {
-			anyEnabled = true
-			google = google || p.Name == ProviderGoogle
-			sms = sms || p.Name == ProviderSMS
+		if p.Enabled && (p.Name == ProviderGoogle || p.Name == ProviderSMS) && !slices.Contains(out, p.Name) {
+			out = append(out, p.Name)
 		}
 	}
-	switch {
-	case cred.TOTPSecret != "" && (google || !anyEnabled):
-		return ProviderGoogle
-	case sms || cred.Phone != "":
-		return ProviderSMS
-	case google:
-		return ProviderGoogle
+	return out
+}
+
+// providerList writes methods as the server's tfaProviders names them.
+func providerList(methods []string) string {
+	if len(methods) == 0 {
+		return "none enabled"
 	}
-	return ProviderSMS
+	return `["` + strings.Join(methods, `", "`) + `"]`
+}
+
+// pick2FA chooses the 2FA method of a sign-in: the server decides. An
+// explicit cred.Method must be one the server enabled; else the only
+// enabled method; when both are, the one of cred.TwoFactor if it names
+// exactly one of them, else google. When the answer enables none, the
+// method or the user's twoFactor must say.
+func pick2FA(cred Credentials, providers []TFAProvider) (string, string) {
+	var room [2]string
+	enabled := enabledProviders(room[:0], providers)
+	declared := func() string {
+		g, s := slices.Contains(cred.TwoFactor, ProviderGoogle), slices.Contains(cred.TwoFactor, ProviderSMS)
+		switch {
+		case g && !s:
+			return ProviderGoogle
+		case s && !g:
+			return ProviderSMS
+		}
+		return ""
+	}
+	switch {
+	case cred.Method != "":
+		if len(enabled) > 0 && !slices.Contains(enabled, cred.Method) {
+			return "", "the method " + cred.Method + " was asked for but the server did not enable it for this user (tfaProviders: " +
+				providerList(enabled) + ")"
+		}
+		return cred.Method, ""
+	case len(enabled) == 1:
+		return enabled[0], ""
+	case len(enabled) == 2:
+		if d := declared(); d != "" {
+			return d, ""
+		}
+		return ProviderGoogle, ""
+	}
+	if d := declared(); d != "" {
+		return d, ""
+	}
+	if slices.Contains(cred.TwoFactor, ProviderGoogle) {
+		return ProviderGoogle, ""
+	}
+	return "", "the server asks for a second factor but its tfaProviders enable no method, and neither the method " +
+		"nor the user's twoFactor names one"
+}
+
+// methodNames are the methods as a person knows them.
+var methodNames = map[string]string{ProviderGoogle: "Google Authenticator", ProviderSMS: "an SMS code"}
+
+// lacks explains that the user lacks what method needs, or returns "".
+func lacks(cred Credentials, method string, providers []TFAProvider) string {
+	var what string
+	switch {
+	case method == ProviderGoogle && cred.TOTPSecret == "":
+		what = "no totpSecret"
+	case method == ProviderSMS && cred.Phone == "":
+		what = "no phone to read the code for"
+	default:
+		return ""
+	}
+	if cred.Method != "" {
+		return "the method " + method + " was asked for but the user has " + what
+	}
+	return "the server asks for " + methodNames[method] + " (tfaProviders: " + providerList(enabledProviders(nil, providers)) +
+		") but the user has " + what
+}
+
+// MethodObserver is told which 2FA method a sign-in chose (from the
+// server's answer), before the flow sends anything for it: the context's
+// WaitObserver (WithWaitObserver) is told if it is a MethodObserver too.
+type MethodObserver interface {
+	Chose2FA(method string)
 }
 
 func (c *Client) signIn2FA(ctx context.Context, uuid string, cred Credentials, providers []TFAProvider) (*Session, error) {
-	method := pick2FA(cred, providers)
+	method, why := pick2FA(cred, providers)
+	if why != "" {
+		return nil, flowError(ctx, "signin_2fa", why, nil)
+	}
+	if o, ok := ctx.Value(waitKey{}).(MethodObserver); ok {
+		o.Chose2FA(method)
+	}
 	stepName := "2fa_" + method
-	switch method {
-	case ProviderGoogle:
-		if cred.TOTPSecret == "" {
-			return nil, flowError(ctx, stepName, "google 2FA needs Credentials.TOTPSecret", nil)
-		}
-	case ProviderSMS:
-		if cred.Phone == "" {
-			return nil, flowError(ctx, stepName, "SMS 2FA needs Credentials.Phone to read the code", nil)
-		}
-	default:
-		return nil, badProvider(ctx, "signin_2fa", method)
+	if why := lacks(cred, method, providers); why != "" {
+		return nil, flowError(ctx, stepName, why, nil)
 	}
 	since := codeSince()
 	cw, err := c.Choose2FA(ctx, uuid, method)
@@ -108,15 +174,12 @@ func (c *Client) signIn2FA(ctx context.Context, uuid string, cred Credentials, p
 	}
 	var code string
 	if method == ProviderGoogle {
-		code, err = c.NextTOTPCode(ctx, cred.TOTPSecret)
-		if err != nil {
-			return nil, flowError(ctx, stepName, "cannot make the TOTP code", err)
-		}
+		code, err = c.totpCode(ctx, stepName, cred.TOTPSecret)
 	} else {
 		code, err = c.code(ctx, stepName, CodeQuery{To: cred.Phone, Channel: ChannelSMS, Since: since})
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	w, err := c.Submit2FACode(ctx, uuid, method, code)
 	if err != nil {
@@ -225,9 +288,9 @@ func (c *Client) EnableGoogleFlow(ctx context.Context, s *Session) (string, erro
 		return "", err
 	}
 	key := w.Data.Key
-	code, err := c.NextTOTPCode(ctx, key)
+	code, err := c.totpCode(ctx, "2fa_wizard", key)
 	if err != nil {
-		return "", flowError(ctx, "2fa_wizard", "cannot make the TOTP code of the key", err)
+		return "", err
 	}
 	if _, err := c.TFAWizard(ctx, s.AccessToken, TFAWizardRequest{UUID: w.UUID, Action: "code", Code: code, Key: key}); err != nil {
 		return "", err
@@ -274,9 +337,9 @@ func (c *Client) DisableTFAFlow(ctx context.Context, s *Session, provider string
 	}
 	switch {
 	case provider == ProviderGoogle && cred.TOTPSecret == "":
-		return flowError(ctx, "2fa_disable_wizard", "disabling google 2FA needs Credentials.TOTPSecret", nil)
+		return flowError(ctx, "2fa_disable_wizard", "disabling Google Authenticator needs the user's totpSecret", nil)
 	case provider == ProviderSMS && cred.Phone == "":
-		return flowError(ctx, "2fa_disable_wizard", "disabling SMS 2FA needs Credentials.Phone to read the code", nil)
+		return flowError(ctx, "2fa_disable_wizard", "disabling SMS 2FA needs the user's phone to read the code for", nil)
 	}
 	since := codeSince()
 	w, err := c.TFADisableWizard(ctx, s.AccessToken, provider)
@@ -285,9 +348,9 @@ func (c *Client) DisableTFAFlow(ctx context.Context, s *Session, provider string
 	}
 	var code string
 	if provider == ProviderGoogle {
-		code, err = c.NextTOTPCode(ctx, cred.TOTPSecret)
+		code, err = c.totpCode(ctx, "2fa_wizard", cred.TOTPSecret)
 		if err != nil {
-			return flowError(ctx, "2fa_wizard", "cannot make the TOTP code", err)
+			return err
 		}
 	} else {
 		code, err = c.code(ctx, "2fa_wizard", CodeQuery{To: cred.Phone, Channel: ChannelSMS, Since: since})

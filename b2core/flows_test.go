@@ -120,7 +120,7 @@ func TestSignInFlow(t *testing.T) {
 				assert.Equal(t, "POST /api/v2/my/2fa/google", reqs[3].Name)
 				assert.NotEmpty(t, s.AccessToken)
 			}},
-		{name: "ok/sms_2fa_when_no_secret", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone},
+		{name: "ok/sms_2fa_declared_by_twoFactor", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone, TOTPSecret: rfcSecret, TwoFactor: []string{"sms"}},
 			routes: map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, example(t, "signin_2fa")), "POST " + api + "/signin/2fa": reply(200, smsChosen)},
 			check: func(t *testing.T, f *fakeAPI, s *b2core.Session, codes []b2core.CodeQuery, _ []b2core.Request) {
 				assert.Equal(t, "sms", decodeBody[b2core.SignIn2FARequest](t, f.body("POST "+api+"/signin/2fa", 0)).Type)
@@ -141,6 +141,30 @@ func TestSignInFlow(t *testing.T) {
 			check: func(t *testing.T, f *fakeAPI, _ *b2core.Session, _ []b2core.CodeQuery, _ []b2core.Request) {
 				assert.Equal(t, 1, f.count("POST "+api+"/2fa/google"))
 			}},
+		{name: "ok/server_enables_sms_only_over_declared_google", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone, TOTPSecret: rfcSecret, TwoFactor: []string{"google"}},
+			routes: map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, twoFA(`{"name":"google","enabled":false},{"name":"sms","enabled":true}`)), "POST " + api + "/signin/2fa": reply(200, smsChosen)},
+			check: func(t *testing.T, f *fakeAPI, _ *b2core.Session, _ []b2core.CodeQuery, _ []b2core.Request) {
+				assert.Equal(t, 1, f.count("POST "+api+"/2fa/sms"))
+			}},
+		{name: "ok/none_enabled_uses_declared_sms", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone, TwoFactor: []string{"sms"}},
+			routes: map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, twoFA(``)), "POST " + api + "/signin/2fa": reply(200, smsChosen)},
+			check: func(t *testing.T, f *fakeAPI, _ *b2core.Session, _ []b2core.CodeQuery, _ []b2core.Request) {
+				assert.Equal(t, 1, f.count("POST "+api+"/2fa/sms"))
+			}},
+		{name: "err/google_enabled_user_has_only_a_phone", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone},
+			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, twoFA(`{"name":"sms","enabled":false},{"name":"google","enabled":true}`))},
+			outcome: b2core.OutcomeFailure, errStep: "2fa_google",
+			reason: `the server asks for Google Authenticator (tfaProviders: ["google"]) but the user has no totpSecret`,
+			check: func(t *testing.T, f *fakeAPI, _ *b2core.Session, _ []b2core.CodeQuery, _ []b2core.Request) {
+				assert.Equal(t, 0, f.count("POST "+api+"/signin/2fa"), "nothing sent down a path the server did not offer")
+			}},
+		{name: "err/method_not_enabled", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone, Method: "sms"},
+			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, twoFA(`{"name":"sms","enabled":false},{"name":"google","enabled":true}`))},
+			outcome: b2core.OutcomeFailure, errStep: "signin_2fa",
+			reason: `the method sms was asked for but the server did not enable it for this user (tfaProviders: ["google"])`},
+		{name: "err/none_enabled_none_declared", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone, TOTPSecret: rfcSecret},
+			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, twoFA(``))},
+			outcome: b2core.OutcomeFailure, errStep: "signin_2fa", reason: "enable no method"},
 		{name: "ok/reset_password_email", cred: b2core.Credentials{Email: testEmail, Password: testPassword, NewPassword: testNewPass},
 			routes: map[string]http.HandlerFunc{"POST " + api + "/signin": sequence(reply(200, wizardJSON(200, false, "reset_password_email")), reply(200, example(t, "signin_login")))},
 			check: func(t *testing.T, f *fakeAPI, s *b2core.Session, codes []b2core.CodeQuery, reqs []b2core.Request) {
@@ -161,7 +185,7 @@ func TestSignInFlow(t *testing.T) {
 			}},
 		{name: "err/reset_without_new_password", cred: b2core.Credentials{Email: testEmail, Password: testPassword},
 			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, wizardJSON(200, false, "reset_password_email"))},
-			outcome: b2core.OutcomeFailure, errStep: "signin_password_restore", reason: "Credentials.NewPassword is empty",
+			outcome: b2core.OutcomeFailure, errStep: "signin_password_restore", reason: "no newPassword was given",
 			check: func(t *testing.T, f *fakeAPI, _ *b2core.Session, codes []b2core.CodeQuery, _ []b2core.Request) {
 				assert.Empty(t, codes, "no code spent")
 				assert.Equal(t, 0, f.count("POST "+api+"/signin/password/restore"))
@@ -169,19 +193,19 @@ func TestSignInFlow(t *testing.T) {
 		{name: "err/reset_asked_twice", cred: b2core.Credentials{Email: testEmail, Password: testPassword, NewPassword: testNewPass},
 			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, wizardJSON(200, false, "reset_password_email"))},
 			outcome: b2core.OutcomeFailure, errStep: "signin", reason: "password reset again"},
-		{name: "err/sms_without_code_source", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone}, noCodes: true,
+		{name: "err/sms_without_code_source", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone, TwoFactor: []string{"sms"}}, noCodes: true,
 			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, example(t, "signin_2fa")), "POST " + api + "/signin/2fa": reply(200, smsChosen)},
 			outcome: b2core.OutcomeFailure, errStep: "2fa_sms", reason: "no code source configured for the sms code"},
 		{name: "err/sms_without_phone", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Method: "sms"},
 			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, example(t, "signin_2fa"))},
-			outcome: b2core.OutcomeFailure, errStep: "2fa_sms", reason: "SMS 2FA needs Credentials.Phone"},
+			outcome: b2core.OutcomeFailure, errStep: "2fa_sms", reason: "the method sms was asked for but the user has no phone to read the code for"},
 		{name: "err/google_without_secret", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Method: "google"},
 			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, example(t, "signin_2fa"))},
-			outcome: b2core.OutcomeFailure, errStep: "2fa_google", reason: "google 2FA needs Credentials.TOTPSecret"},
+			outcome: b2core.OutcomeFailure, errStep: "2fa_google", reason: "the method google was asked for but the user has no totpSecret"},
 		{name: "err/bad_totp_secret", cred: b2core.Credentials{Email: testEmail, Password: testPassword, TOTPSecret: "not base32!"},
 			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, example(t, "signin_2fa"))},
-			outcome: b2core.OutcomeFailure, errStep: "2fa_google", reason: "cannot make the TOTP code"},
-		{name: "err/code_source_fails", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone}, codesErr: b2core.ErrCodeTimeout,
+			outcome: b2core.OutcomeFailure, errStep: "2fa_google", reason: "the user's totpSecret is not valid base32"},
+		{name: "err/code_source_fails", cred: b2core.Credentials{Email: testEmail, Password: testPassword, Phone: testPhone, TwoFactor: []string{"sms"}}, codesErr: b2core.ErrCodeTimeout,
 			routes:  map[string]http.HandlerFunc{"POST " + api + "/signin": reply(200, example(t, "signin_2fa")), "POST " + api + "/signin/2fa": reply(200, smsChosen)},
 			outcome: b2core.OutcomeFailure, errStep: "2fa_sms", reason: "no sms code"},
 		{name: "err/lockout", cred: b2core.Credentials{Email: testEmail, Password: testPassword},
@@ -370,7 +394,7 @@ func TestOtherFlows(t *testing.T) {
 				assert.Equal(t, testPhone, codes[0].To)
 				assert.Equal(t, testCode, decodeBody[b2core.TFAWizardRequest](t, f.body("POST "+api+"/2fa/wizard", 0)).Code)
 			}},
-		{name: "err/disable_google_without_secret", flow: b2core.FlowDisableTFA, outcome: b2core.OutcomeFailure, reason: "needs Credentials.TOTPSecret",
+		{name: "err/disable_google_without_secret", flow: b2core.FlowDisableTFA, outcome: b2core.OutcomeFailure, reason: "needs the user's totpSecret",
 			run: func(ctx context.Context, c *b2core.Client) (any, error) {
 				return nil, c.DisableTFAFlow(ctx, session(), "google", b2core.Credentials{})
 			}},
@@ -439,4 +463,10 @@ func TestFlowNameNesting(t *testing.T) {
 	assert.Equal(t, "x", b2core.FlowFrom(b2core.WithFlow(context.Background(), "x")))
 	var se *b2core.StepError
 	assert.False(t, errors.As(nil, &se))
+}
+
+// twoFA is a sign-in answer asking for 2FA with the given tfaProviders entries.
+func twoFA(providers string) string {
+	return `{"code":200,"data":{"accessToken":{},"refreshToken":{},"tfaProviders":[` + providers +
+		`]},"done":false,"uuid":"` + testUUID + `","workflow":"2fa"}`
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -61,20 +62,68 @@ func MaskSecrets(s string, secrets ...string) string {
 	return digitRun.ReplaceAllString(s, Mask)
 }
 
-// serverMessage returns the `message` of an error body, masked, or "" when
-// there is none or it is too long to be a short explanation.
+// serverMessage returns the `message` of an error body with its field
+// `errors` (CONTRACT.md: {"code", "message", "errors": {...}}), masked, or
+// "" when there is neither or they are too long to be a short explanation.
 func serverMessage(body []byte, secrets []string) string {
 	var eb struct {
 		Message json.RawMessage `json:"message"`
+		Errors  json.RawMessage `json:"errors"`
 	}
 	if json.Unmarshal(body, &eb) != nil {
 		return ""
 	}
 	var msg string
-	if json.Unmarshal(eb.Message, &msg) != nil {
+	if json.Unmarshal(eb.Message, &msg) == nil {
+		msg = shortText(msg, secrets...)
+	}
+	fe := fieldErrors(eb.Errors, secrets)
+	switch {
+	case fe == "":
+		return msg
+	case msg == "":
+		return fe
+	}
+	return msg + " (" + fe + ")"
+}
+
+// fieldErrors words a body's `errors` object as "field: message; ...", in
+// field order, each part masked; a field whose message is not a string or
+// a list of strings is named alone. "" when there is none.
+func fieldErrors(raw json.RawMessage, secrets []string) string {
+	var m map[string]json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &m) != nil || len(m) == 0 {
 		return ""
 	}
-	return shortText(msg, secrets...)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		var one string
+		var list []string
+		text := ""
+		switch {
+		case json.Unmarshal(m[k], &one) == nil:
+			text = one
+		case json.Unmarshal(m[k], &list) == nil:
+			text = strings.Join(list, ", ")
+		}
+		part := shortText(k+": "+text, secrets...)
+		if text == "" {
+			part = shortText(k, secrets...)
+		}
+		if part != "" {
+			parts = append(parts, part)
+		}
+	}
+	s := strings.Join(parts, "; ")
+	if utf8.RuneCountInString(s) > 2*maxMessage {
+		return ""
+	}
+	return s
 }
 
 // SafeMessage returns a server's message fit for a StepError reason: every

@@ -138,7 +138,7 @@ func TestRefserverFlows(t *testing.T) {
 			require.NoError(t, e.hooks.MarkResetRequired(ctx, a.ID))
 			_, err := e.client.SignInFlow(ctx, cred)
 			se := stepErr(t, err)
-			assert.Contains(t, se.Reason, "NewPassword is empty")
+			assert.Contains(t, se.Reason, "no newPassword was given")
 			cred.NewPassword = "Reset-Passw0rd-1"
 			s, err := e.client.SignInFlow(ctx, cred)
 			require.NoError(t, err)

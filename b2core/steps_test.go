@@ -288,7 +288,7 @@ func TestStepClassification(t *testing.T) {
 				assert.Contains(t, se.Reason, reason)
 				assert.Equal(t, b2core.StepFlow, se.Flow)
 				assert.Equal(t, sc.step, se.Step)
-				assert.Contains(t, se.Error(), "step/"+sc.step+": ")
+				assert.Contains(t, se.Error(), "step "+sc.step)
 				if m.check != nil {
 					m.check(t, se)
 				}

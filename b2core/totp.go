@@ -154,7 +154,9 @@ func (t *totpTracker) reserve(key string, now int64) (int64, bool) {
 // yet, by the clock of Config.Now. Servers refuse a replayed code and accept
 // the previous and the next step (CONTRACT.md), so it uses the current
 // step, or the next one if the current one was used; if both were, it waits
-// for the clock to move on (ctx ends the wait).
+// for the clock to move on (ctx ends the wait; the wait is reported as
+// WaitTOTPStep to the context's WaitObserver), or with Config.TOTPNoWait
+// fails at once with ErrTOTPStepUsed.
 func (c *Client) NextTOTPCode(ctx context.Context, secret string) (string, error) {
 	key, err := NormalizeTOTPSecret(secret)
 	if err != nil {
@@ -168,8 +170,15 @@ func (c *Client) NextTOTPCode(ctx context.Context, secret string) (string, error
 		if waited {
 			return "", errors.New("TOTP codes of this secret used up and the clock does not move")
 		}
+		if c.cfg.TOTPNoWait {
+			return "", ErrTOTPStepUsed
+		}
 		next := time.Unix((TOTPStep(now)+1)*TOTPPeriod, 0)
-		if !Sleep(ctx, next.Sub(now)+10*time.Millisecond) {
+		d := next.Sub(now) + 10*time.Millisecond
+		start := time.Now()
+		ok := Sleep(ctx, d)
+		noteWait(ctx, WaitTOTPStep, time.Since(start))
+		if !ok {
 			return "", ctx.Err()
 		}
 	}

@@ -3,8 +3,10 @@ package capillary
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/authflow/authflow/b2core"
 )
@@ -74,6 +76,7 @@ func (c *Client) call(ctx context.Context, stepName, path string, body any) (*Re
 	req := &b2core.Request{Flow: b2core.FlowFrom(ctx), Step: stepName, Method: http.MethodPost, Path: path, Name: "POST " + path, Body: b}
 	resp, err := b2core.Send(ctx, c.t, req, b2core.SendOptions{})
 	if err != nil {
+		addStatusMessage(err, req, resp)
 		return nil, err
 	}
 	r, err := DecodeResponse(resp.Body)
@@ -94,6 +97,22 @@ func (c *Client) call(ctx context.Context, stepName, path string, body any) (*Re
 		return nil, e
 	}
 	return r, nil
+}
+
+// addStatusMessage adds the server's status.message of a refused call (a
+// non-2xx) to err's reason, unless the reason holds it already.
+func addStatusMessage(err error, req *b2core.Request, resp *b2core.Response) {
+	var se *b2core.StepError
+	if resp == nil || !errors.As(err, &se) {
+		return
+	}
+	var w wireResponse
+	if json.Unmarshal(resp.Body, &w) != nil || w.Status == nil {
+		return
+	}
+	if m := b2core.SafeMessage(req, w.Status.Message); m != "" && !strings.Contains(se.Reason, m) {
+		se.Reason += ": " + m
+	}
 }
 
 type wireResponse struct {

@@ -74,7 +74,7 @@ func TestChangePasswordFlow(t *testing.T) {
 		{name: "err/validate_wrong_password_status_false", validate: reply(200, `{"status":{"success":false,"code":401,"message":"Invalid password 0ldPassw0rd"}}`),
 			outcome: b2core.OutcomeRejected, step: capillary.StepValidate, reason: "status.success false (code 401): Invalid password ***"},
 		{name: "err/validate_http_401", validate: reply(401, `{"status":{"success":false,"code":401,"message":"Unauthorized"}}`),
-			outcome: b2core.OutcomeRejected, step: capillary.StepValidate, reason: "rejected"},
+			outcome: b2core.OutcomeRejected, step: capillary.StepValidate, reason: "rejected: Unauthorized"},
 		{name: "err/validate_429", validate: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "60")
 			reply(429, ``)(w, r)
@@ -93,7 +93,7 @@ func TestChangePasswordFlow(t *testing.T) {
 			outcome: b2core.OutcomeFailure, step: capillary.StepChange, reason: "status.success false (code 500)"},
 		{name: "err/change_http_400", validate: reply(200, example(t, "capillary_validate")),
 			change:  reply(400, `{"status":{"success":false,"code":400,"message":"bad"}}`),
-			outcome: b2core.OutcomeRejected, step: capillary.StepChange, reason: "rejected"},
+			outcome: b2core.OutcomeRejected, step: capillary.StepChange, reason: "rejected: bad"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

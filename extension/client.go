@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,15 @@ import (
 const (
 	profileB2Core    = "b2core"
 	profileCapillary = "capillary"
+)
+
+// waitPicker is the wait reason of a picker that had no user free.
+const waitPicker = "picker"
+
+// totpWait values.
+const (
+	totpWaitWait = "wait"
+	totpWaitFail = "fail"
 )
 
 // onLockout values.
@@ -50,6 +60,11 @@ type clientOptions struct {
 	Tags      map[string]string `js:"tags"`
 	Codes     *codesOptions     `js:"codes"`
 	OnLockout string            `js:"onLockout"`
+	// TOTPWait says what a flow does when this client already sent the
+	// TOTP codes of the current and the next step for the user: 'wait'
+	// (default: sleep until the next step, reported as waitedMs) or 'fail'
+	// (outcome totp_step_used at once).
+	TOTPWait string `js:"totpWait"`
 	// MaxLockoutWait bounds the sleep of onLockout 'wait' (default 60s).
 	MaxLockoutWait time.Duration `js:"maxLockoutWait"`
 	// SkipAttempts is how many users signIn(picker) tries with onLockout
@@ -105,7 +120,7 @@ func (mi *ModuleInstance) makeClient(v sobek.Value) (*Client, error) {
 	if common.IsNullish(v) {
 		return nil, errors.New("new Client(options): options are required, at least { baseURL }")
 	}
-	o := clientOptions{Profile: profileB2Core, OnLockout: lockoutFail, Timeout: 60 * time.Second,
+	o := clientOptions{Profile: profileB2Core, OnLockout: lockoutFail, TOTPWait: totpWaitWait, Timeout: 60 * time.Second,
 		MaxLockoutWait: time.Minute, SkipAttempts: 3}
 	if err := decodeOptions(rt, v, &o, "Client options"); err != nil {
 		return nil, err
@@ -118,6 +133,9 @@ func (mi *ModuleInstance) makeClient(v sobek.Value) (*Client, error) {
 		return nil, err
 	}
 	if err := oneOf("Client options.onLockout", o.OnLockout, lockoutFail, lockoutWait, lockoutSkip); err != nil {
+		return nil, err
+	}
+	if err := oneOf("Client options.totpWait", o.TOTPWait, totpWaitWait, totpWaitFail); err != nil {
 		return nil, err
 	}
 	if o.Timeout <= 0 {
@@ -146,7 +164,7 @@ func (mi *ModuleInstance) makeClient(v sobek.Value) (*Client, error) {
 	c := &Client{
 		mi: mi, opts: o, transport: t,
 		b2: b2core.New(b2core.Config{Transport: t, DeviceFingerprint: o.DeviceFingerprint,
-			UserAgent: o.UserAgent, Codes: codes}),
+			UserAgent: o.UserAgent, Codes: codes, TOTPNoWait: o.TOTPWait == totpWaitFail}),
 		cap:     capillary.New(t),
 		BaseURL: o.BaseURL, Profile: o.Profile,
 	}
@@ -207,7 +225,19 @@ type callResult struct {
 	duration   time.Duration
 	steps      []stepRecord
 	attempts   int
-	waited     time.Duration
+	// waited is the sum of waits: the time the client chose to wait (the
+	// next TOTP step, a code to arrive, a Retry-After, a free user), which
+	// duration leaves out.
+	waited time.Duration
+	waits  []waitRecord
+	// method is the 2FA method a sign-in chose from the server's answer.
+	method string
+}
+
+// addWait records a wait made outside exec (a Retry-After, a picker).
+func (r *callResult) addWait(reason string, d time.Duration) {
+	r.waits = append(r.waits, waitRecord{reason: reason, d: d})
+	r.waited += d
 }
 
 func (r *callResult) ok() bool { return r.outcome == b2core.OutcomeSuccess }
@@ -252,8 +282,9 @@ func (c *Client) exec(flow string, ci *callInfo, fn func(ctx context.Context) er
 		}
 	}()
 	err := fn(ctx)
-	res := &callResult{flow: flow, outcome: b2core.OutcomeSuccess, duration: time.Since(start),
-		steps: rec.steps, status: rec.lastStatus(), attempts: 1}
+	waited := totalWait(ci.waits)
+	res := &callResult{flow: flow, outcome: b2core.OutcomeSuccess, duration: time.Since(start) - waited,
+		steps: rec.steps, status: rec.lastStatus(), attempts: 1, waits: ci.waits, waited: waited, method: ci.method}
 	if flow == "" {
 		res.flow = b2core.StepFlow
 	}
@@ -289,7 +320,9 @@ func (c *Client) classify(res *callResult, err error) {
 // finishStep pushes the samples of a step called on its own.
 func (c *Client) finishStep(res *callResult, rec *recorder) {
 	state := c.mi.vu.State()
-	own := c.mi.metrics.appendOutcomeSample(nil, state, c.opts.Tags, res.flow, res.step, res.outcome, time.Now())
+	now := time.Now()
+	own := c.mi.metrics.appendOutcomeSample(nil, state, c.opts.Tags, res.flow, res.step, res.outcome, now)
+	own = c.mi.metrics.appendWaitSamples(own, state, c.opts.Tags, res.flow, res.waits, now)
 	rec.flush(c.mi.vu.Context(), state, "", own)
 }
 
@@ -301,7 +334,15 @@ func (c *Client) finishFlow(res *callResult, rec *recorder) {
 	var buf [4]metrics.Sample
 	own := c.mi.metrics.appendFlowSamples(buf[:0], state, c.opts.Tags, res.flow, res.outcome, res.duration, now)
 	own = c.mi.metrics.appendOutcomeSample(own, state, c.opts.Tags, res.flow, res.step, res.outcome, now)
+	own = c.mi.metrics.appendWaitSamples(own, state, c.opts.Tags, res.flow, res.waits, now)
 	rec.flush(c.mi.vu.Context(), state, res.flow, own)
+}
+
+// pushWait pushes the sample of a wait made between flows (a picker's).
+func (c *Client) pushWait(flow, reason string, d time.Duration) {
+	state := c.mi.vu.State()
+	s := c.mi.metrics.appendWaitSamples(nil, state, c.opts.Tags, flow, []waitRecord{{reason: reason, d: d}}, time.Now())
+	push(c.mi.vu.Context(), state, s)
 }
 
 // flowNaming names a flow from how it went (the sign-in's 2FA path).
@@ -318,7 +359,7 @@ type flowNaming struct {
 // that long and runs the flow once more. name, if set, names the flow from
 // how it went; without it the flow is named flow.
 func (c *Client) runFlow(flow string, fn func(ctx context.Context) error, name *flowNaming) *callResult {
-	var waited time.Duration
+	var slept time.Duration
 	for attempt := 1; ; attempt++ {
 		var ci *callInfo
 		if name != nil {
@@ -328,20 +369,24 @@ func (c *Client) runFlow(flow string, fn func(ctx context.Context) error, name *
 		if name != nil {
 			res.flow = name.final(res, rec)
 		}
+		if slept > 0 {
+			res.addWait(b2core.WaitLockout, slept)
+		}
+		res.attempts = attempt
 		c.finishFlow(res, rec)
-		res.attempts, res.waited = attempt, waited
 		limited := res.outcome == b2core.OutcomeLockout || res.outcome == b2core.OutcomeRateLimited
 		if attempt > 1 || c.opts.OnLockout != lockoutWait || !limited || res.retryAfter <= 0 {
 			return res
 		}
 		wait := min(res.retryAfter, c.opts.MaxLockoutWait)
-		if !b2core.Sleep(c.mi.vu.Context(), wait) {
+		start := time.Now()
+		ok := b2core.Sleep(c.mi.vu.Context(), wait)
+		slept = time.Since(start)
+		if !ok || wait < res.retryAfter {
+			// The test ends, or the block outlasts maxLockoutWait: report it.
+			res.addWait(b2core.WaitLockout, slept)
+			c.pushWait(res.flow, b2core.WaitLockout, slept)
 			return res
-		}
-		waited += wait
-		res.waited = waited
-		if wait < res.retryAfter {
-			return res // the block outlasts maxLockoutWait: report it
 		}
 	}
 }
@@ -355,16 +400,23 @@ func hidden(rt *sobek.Runtime, o *sobek.Object, name string, v any) {
 	_ = o.DefineDataProperty(name, rt.ToValue(v), sobek.FLAG_FALSE, sobek.FLAG_TRUE, sobek.FLAG_FALSE)
 }
 
-// describeResult is the one-line, secret-free description of a failure.
+// describeResult is the one-line, secret-free description of a failure:
+// "signin_totp at step 2fa_google (HTTP 422): code rejected: ...", each
+// word once (the step is left out when it is the flow's own name, the
+// outcome when a reason says it).
 func describeResult(res *callResult) string {
-	s := fmt.Sprintf("%s/%s: %s", res.flow, res.step, res.outcome)
+	s := res.flow
+	if res.step != "" && res.step != res.flow {
+		s += " at step " + res.step
+	}
 	if res.status != 0 {
-		s += fmt.Sprintf(" (HTTP %d)", res.status)
+		s += " (HTTP " + strconv.Itoa(res.status) + ")"
 	}
-	if res.reason != "" {
-		s += ": " + res.reason
+	reason := res.reason
+	if reason == "" {
+		reason = string(res.outcome)
 	}
-	return s
+	return s + ": " + reason
 }
 
 // jsError is the exception thrown with throw: true: an Error named
@@ -397,42 +449,43 @@ type signInOptions struct {
 
 func credentials(u User, so signInOptions) b2core.Credentials {
 	return b2core.Credentials{Email: u.Email, Password: u.Password, TOTPSecret: u.TOTPSecret, Phone: u.Phone,
-		Method: so.Method, NewPassword: so.NewPassword}
+		Method: so.Method, TwoFactor: u.TwoFactor, NewPassword: so.NewPassword}
 }
 
-// predictedSignIn names a sign-in that failed before its 2FA path showed,
-// from what the user's data says it will be.
-func predictedSignIn(u User, so signInOptions) string {
-	switch so.Method {
+// flowOfMethod is the sign-in flow of a 2FA method.
+func flowOfMethod(method string) string {
+	switch method {
 	case b2core.ProviderGoogle:
 		return flowSignInTOTP
 	case b2core.ProviderSMS:
 		return flowSignInSMS
 	}
-	if u.TwoFactor != nil {
-		switch {
-		case slices.Contains(u.TwoFactor, b2core.ProviderGoogle) && u.TOTPSecret != "":
-			return flowSignInTOTP
-		case slices.Contains(u.TwoFactor, b2core.ProviderSMS):
-			return flowSignInSMS
-		case slices.Contains(u.TwoFactor, b2core.ProviderGoogle):
-			return flowSignInTOTP
-		}
-		return b2core.FlowSignIn
+	return b2core.FlowSignIn
+}
+
+// declaredSignIn names a sign-in that ended before the server named its
+// 2FA method, from what the script declared: the method option, else the
+// user's twoFactor field when it names one method (never guessed from a
+// phone or a secret), else signin. Its requests carry this name while the
+// flow runs.
+func declaredSignIn(u User, so signInOptions) string {
+	if so.Method != "" {
+		return flowOfMethod(so.Method)
 	}
+	g, s := slices.Contains(u.TwoFactor, b2core.ProviderGoogle), slices.Contains(u.TwoFactor, b2core.ProviderSMS)
 	switch {
-	case u.TOTPSecret != "":
-		return flowSignInTOTP
-	case u.Phone != "":
+	case g:
+		return flowSignInTOTP // google first when the server enables both (b2core.Credentials)
+	case s:
 		return flowSignInSMS
 	}
 	return b2core.FlowSignIn
 }
 
-// signInFlowName names a sign-in by the path it took: signin_reset when the
-// server asked for a reset, signin_totp or signin_sms by the 2FA step,
-// signin when it ended without 2FA, or the predicted path when it failed
-// before the path showed.
+// signInFlowName names a sign-in by what the server answered: signin_reset
+// when it asked for a reset, signin_totp or signin_sms by the 2FA method
+// chosen from its tfaProviders, signin when it ended without 2FA, or the
+// declared path when it failed before the server said.
 func signInFlowName(res *callResult, rec *recorder, u User, so signInOptions) string {
 	seen := func(step string) bool {
 		return res.step == step || slices.ContainsFunc(rec.steps, func(s stepRecord) bool { return s.Step == step })
@@ -440,6 +493,8 @@ func signInFlowName(res *callResult, rec *recorder, u User, so signInOptions) st
 	switch {
 	case seen("signin_password_restore") || seen("signin_password_reset"):
 		return flowSignInReset
+	case res.method != "":
+		return flowOfMethod(res.method)
 	case seen("2fa_google"):
 		return flowSignInTOTP
 	case seen("2fa_sms"):
@@ -447,7 +502,7 @@ func signInFlowName(res *callResult, rec *recorder, u User, so signInOptions) st
 	case res.ok():
 		return b2core.FlowSignIn
 	}
-	return predictedSignIn(u, so)
+	return declaredSignIn(u, so)
 }
 
 // signInUser runs the sign-in flow for u.
@@ -458,7 +513,7 @@ func (c *Client) signInUser(u User, so signInOptions) (*callResult, *sessionRef)
 		sess = s
 		return err
 	}, &flowNaming{
-		predicted: predictedSignIn(u, so),
+		predicted: declaredSignIn(u, so),
 		final:     func(res *callResult, rec *recorder) string { return signInFlowName(res, rec, u, so) },
 	})
 	if !res.ok() || sess == nil {
@@ -506,33 +561,48 @@ func (c *Client) signInPicked(p *UserPicker, so signInOptions) sobek.Value {
 	if c.opts.OnLockout == lockoutSkip {
 		tries = c.opts.SkipAttempts
 	}
-	var res *callResult
-	var ref *sessionRef
-	var user User
+	var (
+		res    *callResult
+		ref    *sessionRef
+		user   User
+		picked bool
+		waits  []waitRecord
+	)
 	for try := range tries {
-		e, id := p.state.next(c.mi.vu.Context(), c.mi.logger())
+		e, id, slept := p.state.next(c.mi.vu.Context(), c.mi.logger())
+		if slept > 0 {
+			waits = append(waits, waitRecord{reason: waitPicker, d: slept})
+			c.pushWait(b2core.FlowSignIn, waitPicker, slept)
+		}
 		if e == nil {
 			if res != nil {
 				break // report the last lockout
 			}
 			res = &callResult{flow: b2core.FlowSignIn, outcome: b2core.OutcomeFailure, step: "pick_user",
-				reason: fmt.Sprintf("UserPicker %q has no user who can sign in now (see the warning above)", p.state.name)}
-			return c.resultObject(res, nil)
+				reason: fmt.Sprintf("UserPicker %q has no user who can sign in within maxWait %s (see the warning above)",
+					p.state.name, p.state.maxWait)}
+			break
 		}
-		user = e.user
+		user, picked = e.user, true
 		res, ref = c.signInUser(user, so)
 		if res.ok() && res.flow == flowSignInReset && so.NewPassword != "" {
 			p.state.update(user.Email, func(u *User) { u.Password = so.NewPassword })
 			user.Password = so.NewPassword
 		}
-		p.state.release(user.Email, id, res.outcome, res.retryAfter)
+		p.state.releaseAfter(user.Email, id, res.outcome, res.retryAfter, totpSent(res.steps))
 		if res.outcome != b2core.OutcomeLockout || try+1 >= tries {
 			break
 		}
 	}
-	return c.resultObject(res, func(f *resultFields) {
+	for _, w := range waits {
+		res.addWait(w.reason, w.d)
+	}
+	return c.resultObjectWith(res, func(f *resultFields) {
 		f.set("session", newJSSession(rt, ref))
-		f.hide("user", newUserObject(rt, user))
+	}, func(f *resultFields) {
+		if picked {
+			f.hide("user", newUserObject(rt, user))
+		}
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grafana/sobek"
@@ -77,9 +78,10 @@ func codeSource(vu modules.VU, baseURL string, o *codesOptions, timeout time.Dur
 		if err := checkBaseURL(u, "codes.hooksURL"); err != nil {
 			return nil, err
 		}
-		hc := testhooks.CodeSource(testhooks.New(u, raw), o.Timeout)
+		client := testhooks.New(u, raw)
+		hc := testhooks.CodeSource(client, o.Timeout)
 		hc.Interval = o.Interval
-		return hc, nil
+		return &checkedHooks{src: hc, hooks: client, url: u}, nil
 	case codesURL:
 		if o.URL == "" {
 			return nil, errors.New("codes.url is required with source 'url' (e.g. 'http://catcher/code?to={to}&channel={channel}')")
@@ -128,6 +130,62 @@ func codeSource(vu modules.VU, baseURL string, o *codesOptions, timeout time.Dur
 			return "", fmt.Errorf("codes.fn returned %s, not a string", describe(v))
 		}), nil
 	}
+}
+
+// checkedHooks is the hooks code source, whose base URL is checked once,
+// at the first code asked for (GET /policy, a call of the hooks contract):
+// a wrong hooksURL fails at once with a reason naming it, instead of
+// looking like an SMS that never came.
+type checkedHooks struct {
+	src   b2core.CodeSource
+	hooks *testhooks.HooksClient
+	url   string
+
+	mu      sync.Mutex
+	checked bool
+	err     error
+}
+
+// Code implements b2core.CodeSource.
+func (h *checkedHooks) Code(ctx context.Context, q b2core.CodeQuery) (string, error) {
+	if err := h.check(ctx); err != nil {
+		return "", err
+	}
+	return h.src.Code(ctx, q)
+}
+
+// check asks the hooks for their policy once: no answer, 404 or 501 mean
+// nothing at that URL speaks the test hooks.
+func (h *checkedHooks) check(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.checked {
+		return h.err
+	}
+	_, err := h.hooks.GetPolicy(ctx)
+	if ctx.Err() != nil {
+		return ctx.Err() // the test ends: decide nothing
+	}
+	h.checked = true
+	var se *b2core.StepError
+	switch {
+	case err == nil || !errors.As(err, &se):
+	case se.Status == 0:
+		h.err = &b2core.SourceError{Reason: fmt.Sprintf("the test hooks at codes.hooksURL %s do not answer (GET /policy: %s); "+
+			"set codes.hooksURL to the base URL of the hooks", h.url, b2core.MaskSecrets(cleanCause(se)))}
+	case errors.Is(err, testhooks.ErrUnsupported):
+		h.err = &b2core.SourceError{Reason: fmt.Sprintf("nothing at codes.hooksURL %s speaks the test hooks (GET /policy: HTTP %d); "+
+			"set codes.hooksURL to the base URL of the hooks", h.url, se.Status)}
+	}
+	return h.err
+}
+
+// cleanCause is the short cause of a request that got no answer.
+func cleanCause(se *b2core.StepError) string {
+	if se.Err != nil {
+		return se.Err.Error()
+	}
+	return se.Reason
 }
 
 // jsErrorMessage keeps the message of a JS exception, without its stack.

@@ -27,7 +27,8 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(benchServerEnv); spec != "" {
 		os.Exit(benchServer(spec))
 	}
-	goleak.VerifyTestMain(m)
+	observeReason = reasons.add
+	goleak.VerifyTestMain(reasonCheck{m})
 }
 
 // testVU is one VU running real JS against the extension, as k6's own

@@ -129,9 +129,10 @@ func (h *Hooks) CreateClients(n sobek.Value, opts sobek.Value) sobek.Value {
 
 // LatestMessage returns the last code sent to an email or phone:
 // latestMessage(to) → {to, channel, code, sentAt}, or null when none was.
-func (h *Hooks) LatestMessage(to string) sobek.Value {
+func (h *Hooks) LatestMessage(toArg sobek.Value) sobek.Value {
 	ctx := h.ctx()
 	rt := h.mi.vu.Runtime()
+	to := stringArg(rt, toArg, "hooks.latestMessage(to): to")
 	m, err := h.client.LatestMessage(ctx, to)
 	if errors.Is(err, testhooks.ErrNoMessage) {
 		return sobek.Null()

@@ -52,14 +52,14 @@ func TestHostObjectsBehaveAsPlainObjects(t *testing.T) {
 		"ok/user-typeof":     {`[typeof users[0], users[0] instanceof Object, Array.isArray(users[0])].join()`, `object,true,false`},
 
 		"ok/result-keys": {`Object.keys(c.signIn(hooks.createClient({ twoFactor: [] }))).join()`,
-			`ok,flow,outcome,step,status,reason,durationMs,retryAfter,steps,session`},
+			`ok,flow,outcome,step,status,reason,durationMs,waitedMs,retryAfter,steps,session`},
 		"ok/result-failed-keys": {`Object.keys(c.signIn({ email: 'nobody@x.test', password: 'wrong' })).join()`,
-			`ok,flow,outcome,step,status,reason,durationMs,retryAfter,steps`},
+			`ok,flow,outcome,step,status,reason,durationMs,waitedMs,retryAfter,steps`},
 		"ok/result-json-as-plain": {`var r = c.signIn({ email: 'nobody@x.test', password: 'wrong' }); JSON.stringify(r) === JSON.stringify(plain(r))`, `true`},
 		"ok/result-hidden-user": {`var p = new authflow.UserPicker([hooks.createClient({ twoFactor: [] })]); var r = c.signIn(p);
 			[r.ok, Object.keys(r).indexOf('user') < 0, typeof r.user.email, JSON.stringify(r).indexOf('password') < 0].join()`, `true,true,string,true`},
 		"ok/result-set-delete": {`var r = c.signIn({ email: 'nobody@x.test', password: 'wrong' }); r.mine = 1; r.ok = 'x'; delete r.reason;
-			[r.ok, r.mine, 'reason' in r, Object.keys(r).join()].join('|')`, `x|1|false|ok,flow,outcome,step,status,durationMs,retryAfter,steps,mine`},
+			[r.ok, r.mine, 'reason' in r, Object.keys(r).join()].join('|')`, `x|1|false|ok,flow,outcome,step,status,durationMs,waitedMs,retryAfter,steps,mine`},
 
 		"ok/changed-user-signs-in-with-changes": {`var u = hooks.createClient({ twoFactor: [] }); var pw = u.password;
 			var h = JSON.parse(JSON.stringify(u)); // a plain copy, for the comparison

@@ -23,6 +23,10 @@ const (
 	MetricLockouts     = "authflow_lockouts"      // Counter; tags flow, step
 	MetricRateLimited  = "authflow_rate_limited"  // Counter; tags flow, step
 	MetricOTPRejected  = "authflow_otp_rejected"  // Counter; tags flow, step
+	// MetricWaitDuration is the time the client chose to wait, never part
+	// of a flow or step duration; tag reason: totp_step, code_poll,
+	// lockout or picker.
+	MetricWaitDuration = "authflow_wait_duration" // Trend, time; tags flow, reason
 )
 
 // Tag names the extension sets on its own metrics and on k6's http_req_*.
@@ -32,6 +36,7 @@ const (
 	tagOutcome = "outcome"
 	tagStatus  = "status"
 	tagName    = "name"
+	tagReason  = "reason"
 )
 
 // flowMetrics holds the custom metrics.
@@ -43,6 +48,7 @@ type flowMetrics struct {
 	lockouts     *metrics.Metric
 	rateLimited  *metrics.Metric
 	otpRejected  *metrics.Metric
+	waitDuration *metrics.Metric
 }
 
 func registerMetrics(r *metrics.Registry) *flowMetrics {
@@ -54,14 +60,15 @@ func registerMetrics(r *metrics.Registry) *flowMetrics {
 		lockouts:     r.MustNewMetric(MetricLockouts, metrics.Counter),
 		rateLimited:  r.MustNewMetric(MetricRateLimited, metrics.Counter),
 		otpRejected:  r.MustNewMetric(MetricOTPRejected, metrics.Counter),
+		waitDuration: r.MustNewMetric(MetricWaitDuration, metrics.Trend, metrics.Time),
 	}
 }
 
 // countsAsFailure says how an outcome enters authflow_flow_failed: success
 // is a 0, failure (5xx, no answer, a wrong shape or workflow), rejected (a
 // 4xx the flow did not expect, such as a wrong password or a dead token)
-// and otp_rejected (a code the flow computed or fetched was refused) are a
-// 1. Lockout and rate_limited are the server's protection working as
+// otp_rejected (a code the flow computed or fetched was refused) and
+// totp_step_used (with totpWait 'fail': the flow could not run) are a 1. Lockout and rate_limited are the server's protection working as
 // documented: they are counted by authflow_lockouts, authflow_rate_limited
 // and authflow_flows{outcome:...} and left out of the rate, so that a
 // threshold on authflow_flow_failed measures real failures only.
@@ -144,6 +151,17 @@ func (fm *flowMetrics) appendFlowSamples(
 			v = 1
 		}
 		dst = append(dst, sample(fm.flowFailed, sampleTags(state, clientTags, tagFlow, flow), end, v))
+	}
+	return dst
+}
+
+// appendWaitSamples appends a wait duration sample per wait to dst.
+func (fm *flowMetrics) appendWaitSamples(
+	dst metrics.Samples, state *lib.State, clientTags map[string]string, flow string, waits []waitRecord, end time.Time,
+) metrics.Samples {
+	for _, w := range waits {
+		tm := sampleTags(state, clientTags, tagFlow, flow, tagReason, w.reason)
+		dst = append(dst, sample(fm.waitDuration, tm, end, metrics.D(w.d)))
 	}
 	return dst
 }

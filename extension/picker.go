@@ -122,6 +122,8 @@ type pickerState struct {
 	picks     []time.Time // picks of the last 30 s, for the measured rate
 	firstPick time.Time
 	warned    map[string]bool
+	// freed, when a VU waits in next, is closed by the next release.
+	freed chan struct{}
 
 	policy  Limit
 	rate    float64
@@ -390,9 +392,6 @@ func (p *pickerState) leaseEntry(idx int, now time.Time) *pickLease {
 	p.leaseID++
 	e.leaseID = leaseIDOf(p.leaseID, idx)
 	e.leasedUntil = now.Add(p.lease).UnixNano()
-	if e.totp {
-		e.lastStep = max(e.lastStep, b2core.TOTPStep(now))
-	}
 	if p.firstPick.IsZero() {
 		p.firstPick = now
 	}
@@ -435,7 +434,8 @@ func (p *pickerState) exhaustedMessage(now time.Time) string {
 	}
 	rate := p.measuredRate(now)
 	msg := fmt.Sprintf("UserPicker %q: no user can sign in now (%d users: %d in use, %d locked out, %d already used "+
-		"their TOTP code in this 30-second step); next() waits up to %s for one",
+		"their TOTP code in this 30-second step); next() waits up to %s for one (returning null at once "+
+		"when no user can be free by then, even if every lease ended)",
 		p.name, len(p.entries), leased, blocked, totpWait, p.maxWait)
 	if n := p.totpUsers(); n > 0 && rate > 0 {
 		msg += fmt.Sprintf(". At the measured %.2f sign-ins/s a TOTP pool needs about %d users "+
@@ -444,39 +444,92 @@ func (p *pickerState) exhaustedMessage(now time.Time) string {
 	return msg
 }
 
-// next leases a user that can sign in now, waiting up to maxWait for one.
-// It returns nil when none becomes available in time or ctx ends.
-func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pickLease, int64) {
-	deadline := p.now().Add(p.maxWait)
+// next leases a user that can sign in now, waiting up to maxWait for one
+// (by the wall clock, to the millisecond: a user another VU releases is
+// taken as soon as it is released). It returns nil when none becomes
+// available in time, at once when none could be even if every lease ended
+// now (mayFreeBy), or when ctx ends; and how long it slept.
+func (p *pickerState) next(ctx context.Context, logger logrus.FieldLogger) (*pickLease, int64, time.Duration) {
+	start := time.Now()
+	deadline := start.Add(p.maxWait)
 	for {
 		now := p.now()
 		p.mu.Lock()
 		e, at := p.tryPick(now)
 		var id int64
+		var freed chan struct{}
 		if e != nil {
 			id = e.leaseID
 		} else {
 			p.warnOnceFn(logger, "exhausted", func() string { return p.exhaustedMessage(now) })
+			if p.freed == nil {
+				p.freed = make(chan struct{})
+			}
+			freed = p.freed
 		}
 		p.mu.Unlock()
 		if e != nil {
-			return e, id
+			return e, id, time.Since(start)
 		}
-		if at.IsZero() || at.After(deadline) {
-			return nil, 0
+		left := time.Until(deadline)
+		if left <= 0 || !p.mayFreeBy(now.Add(left)) {
+			return nil, 0, time.Since(start)
 		}
-		if !b2core.Sleep(ctx, at.Sub(now)+5*time.Millisecond) {
-			return nil, 0
+		d := left
+		if !at.IsZero() {
+			d = min(d, max(at.Sub(now), 0)+time.Millisecond)
+		}
+		if !waitFreed(ctx, freed, d) {
+			return nil, 0, time.Since(start)
 		}
 	}
 }
 
-// release ends the lease of email (if leaseID matches the current lease or
+// waitFreed waits d, or until freed is closed (a user was released); it
+// reports whether ctx is still live.
+func waitFreed(ctx context.Context, freed <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-freed:
+	case <-t.C:
+	}
+	return true
+}
+
+// mayFreeBy reports whether some user could be handed out by t, were
+// every lease released now: if none could (all locked out or done with
+// their TOTP step until later), waiting for the deadline is pointless.
+func (p *pickerState) mayFreeBy(t time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tNs := t.UnixNano()
+	for i := range p.entries {
+		e := p.entries[i]
+		e.leasedUntil = 0
+		if p.availableAt(&e) <= tNs {
+			return true
+		}
+	}
+	return false
+}
+
+// release is releaseAfter for a flow of unknown steps: success,
+// otp_rejected and failure may have sent a TOTP code.
+func (p *pickerState) release(email string, leaseID int64, outcome b2core.Outcome, retryAfter time.Duration) bool {
+	return p.releaseAfter(email, leaseID, outcome, retryAfter, totpSentBy(nil, outcome))
+}
+
+// releaseAfter ends the lease of email (if leaseID matches the current lease or
 // is 0) and records how its flow ended: a lockout blocks the user for
 // retryAfter (the policy's block when the server gave none); refused
 // credentials or codes count toward the policy, and a user that reached
-// its attempts is blocked as the server would block it.
-func (p *pickerState) release(email string, leaseID int64, outcome b2core.Outcome, retryAfter time.Duration) bool {
+// its attempts is blocked as the server would block it. The TOTP step is
+// spent only if totpSent (a TOTP code went to the server), or by
+// totp_step_used (this client spent the current and the next step).
+func (p *pickerState) releaseAfter(email string, leaseID int64, outcome b2core.Outcome, retryAfter time.Duration, totpSent bool) bool {
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -486,7 +539,19 @@ func (p *pickerState) release(email string, leaseID int64, outcome b2core.Outcom
 	}
 	e := &p.entries[i]
 	if leaseID == 0 || leaseID == e.leaseID {
-		e.leasedUntil = min(e.leasedUntil, now.UnixNano())
+		e.leasedUntil = 0
+	}
+	if p.freed != nil { // wake the VUs waiting in next
+		close(p.freed)
+		p.freed = nil
+	}
+	if e.totp {
+		switch {
+		case outcome == b2core.OutcomeTOTPStepUsed:
+			e.lastStep = max(e.lastStep, b2core.TOTPStep(now)+1)
+		case totpSent:
+			e.lastStep = max(e.lastStep, b2core.TOTPStep(now))
+		}
 	}
 	switch outcome {
 	case b2core.OutcomeLockout:
@@ -496,22 +561,28 @@ func (p *pickerState) release(email string, leaseID int64, outcome b2core.Outcom
 		e.blocked = now.Add(retryAfter).UnixNano()
 		delete(p.failures, i)
 	case b2core.OutcomeRejected, b2core.OutcomeOTPRejected:
-		cut := now.Add(-p.policy.window())
-		failures := p.failures[i]
-		kept := failures[:0]
-		for _, t := range failures {
-			if t.After(cut) {
-				kept = append(kept, t)
-			}
-		}
-		kept = append(kept, now)
-		p.failures[i] = kept
-		if len(kept) >= p.policy.Attempts {
-			e.blocked = now.Add(p.policy.block()).UnixNano()
-			delete(p.failures, i)
-		}
+		p.countFailure(i, e, now)
 	}
 	return true
+}
+
+// countFailure counts a refused attempt of entry i toward the lockout
+// policy, and blocks it when it reached the policy's attempts.
+func (p *pickerState) countFailure(i int32, e *pickEntry, now time.Time) {
+	cut := now.Add(-p.policy.window())
+	failures := p.failures[i]
+	kept := failures[:0]
+	for _, t := range failures {
+		if t.After(cut) {
+			kept = append(kept, t)
+		}
+	}
+	kept = append(kept, now)
+	p.failures[i] = kept
+	if len(kept) >= p.policy.Attempts {
+		e.blocked = now.Add(p.policy.block()).UnixNano()
+		delete(p.failures, i)
+	}
 }
 
 // pickerStats is a snapshot for the script (picker.stats()).
@@ -631,7 +702,7 @@ func (mi *ModuleInstance) picker(set *userSet, o pickerOptions) (*UserPicker, er
 // release(user, result) or the lease passes.
 func (p *UserPicker) Next() sobek.Value {
 	rt := p.mi.vu.Runtime()
-	e, id := p.state.next(p.mi.vu.Context(), p.mi.logger())
+	e, id, _ := p.state.next(p.mi.vu.Context(), p.mi.logger())
 	if e == nil {
 		return sobek.Null()
 	}
@@ -655,7 +726,32 @@ func (p *UserPicker) Release(call sobek.FunctionCall) sobek.Value {
 	if err != nil {
 		common.Throw(rt, fmt.Errorf("release(user, result): %w", err))
 	}
-	return rt.ToValue(p.state.release(email, id, outcome, retryAfter))
+	return rt.ToValue(p.state.releaseAfter(email, id, outcome, retryAfter, totpSentBy(call.Argument(1), outcome)))
+}
+
+// totpSentBy tells whether the flow a release reports sent a TOTP code: a
+// result of this extension knows its steps; for an outcome string or a
+// script's own object, success, otp_rejected and failure may have sent one.
+func totpSentBy(v sobek.Value, outcome b2core.Outcome) bool {
+	if r, ok := wrapped[*resultObj](v); ok {
+		return totpSent(r.res.steps)
+	}
+	switch outcome {
+	case b2core.OutcomeSuccess, b2core.OutcomeOTPRejected, b2core.OutcomeFailure:
+		return true
+	}
+	return false
+}
+
+// totpSent tells whether a flow's requests include a TOTP code sent to
+// the server (the step 2fa_google, answered or not).
+func totpSent(steps []stepRecord) bool {
+	for i := range steps {
+		if steps[i].Step == "2fa_google" {
+			return true
+		}
+	}
+	return false
 }
 
 // Stats returns {size, available, leased, blocked, totpWait, rate}.
@@ -697,6 +793,7 @@ func outcomeArg(v, retry sobek.Value) (b2core.Outcome, time.Duration, error) {
 var allOutcomes = []string{
 	string(b2core.OutcomeSuccess), string(b2core.OutcomeLockout), string(b2core.OutcomeRateLimited),
 	string(b2core.OutcomeOTPRejected), string(b2core.OutcomeRejected), string(b2core.OutcomeFailure),
+	string(b2core.OutcomeTOTPStepUsed),
 }
 
 // update changes the stored user of email (a password changed by a flow).

@@ -55,7 +55,7 @@ func BenchmarkPick(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				e, id := p.next(ctx, nil)
+				e, id, _ := p.next(ctx, nil)
 				if e == nil {
 					b.Fatal("no user")
 				}
@@ -86,7 +86,7 @@ func BenchmarkPick(b *testing.B) {
 			for i := range b.N {
 				l := leases[i%len(leases)]
 				p.release(l.user.Email, l.leaseID, b2core.OutcomeSuccess, 0)
-				if e, _ := p.next(ctx, nil); e != nil {
+				if e, _, _ := p.next(ctx, nil); e != nil {
 					hits++ // a new TOTP step began
 				}
 			}
@@ -114,7 +114,7 @@ func BenchmarkPickParallel(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				miss := 0
 				for pb.Next() {
-					e, id := p.next(ctx, nil)
+					e, id, _ := p.next(ctx, nil)
 					if e == nil {
 						miss++
 						continue

@@ -307,13 +307,13 @@ func (p *poolState) pick() *pooledSession {
 func (sp *SessionPool) signInOne() (*pooledSession, *callResult) {
 	c := sp.client
 	p := sp.state
-	e, id := p.picker.next(c.mi.vu.Context(), c.mi.logger())
+	e, id, _ := p.picker.next(c.mi.vu.Context(), c.mi.logger())
 	if e == nil {
 		return nil, &callResult{flow: b2core.FlowSignIn, outcome: b2core.OutcomeFailure, step: "pick_user",
 			reason: fmt.Sprintf("UserPicker %q has no user who can sign in now", p.picker.name)}
 	}
 	res, ref := c.signInUser(e.user, signInOptions{Method: p.method})
-	p.picker.release(e.user.Email, id, res.outcome, res.retryAfter)
+	p.picker.releaseAfter(e.user.Email, id, res.outcome, res.retryAfter, totpSent(res.steps))
 	if ref == nil {
 		return nil, res
 	}
@@ -351,10 +351,17 @@ func (sp *SessionPool) Discard(session sobek.Value) bool {
 	return false
 }
 
+// poolStats is pool.stats(): a struct, so that its keys keep this order.
+type poolStats struct {
+	Size     int `js:"size"`
+	Sessions int `js:"sessions"`
+	Pending  int `js:"pending"`
+}
+
 // Stats returns {size, sessions, pending}.
-func (sp *SessionPool) Stats() map[string]int {
+func (sp *SessionPool) Stats() poolStats {
 	p := sp.state
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return map[string]int{"size": p.size, "sessions": len(p.sessions), "pending": p.pending}
+	return poolStats{Size: p.size, Sessions: len(p.sessions), Pending: p.pending}
 }

@@ -78,7 +78,7 @@ func TestSessionPoolSharedAndRefreshed(t *testing.T) {
 	assert.GreaterOrEqual(t, refreshes, 2, "sessions refreshed before expiry")
 	assert.LessOrEqual(t, refreshes, 2*5, "never past the refresh limit per client")
 	assert.Zero(t, failures)
-	assert.EqualValues(t, map[string]int{"size": 2, "sessions": 2, "pending": 0}, vus[0].run(`pool.stats()`).Export())
+	assert.Equal(t, poolStats{Size: 2, Sessions: 2, Pending: 0}, vus[0].run(`pool.stats()`).Export())
 }
 
 func TestCodeSources(t *testing.T) {

@@ -223,7 +223,8 @@ func TestLockoutAndSteps(t *testing.T) {
 		var locked = c.signIn(g);
 		o.locked = { outcome: locked.outcome, retryAfter: locked.retryAfter, ok: locked.ok };
 		var waited = w.signIn(g);
-		o.waited = { ok: waited.ok, attempts: waited.attempts, waitedMs: waited.waitedMs, reason: waited.reason };
+		o.waited = { ok: waited.ok, attempts: waited.attempts, waitedMs: waited.waitedMs, reason: waited.reason,
+			durationMs: waited.durationMs };
 		return o;`)
 	assert.EqualValues(t, 3, out["policy"])
 	steps := out["steps"].([]any)
@@ -234,6 +235,8 @@ func TestLockoutAndSteps(t *testing.T) {
 	waited := out["waited"].(map[string]any)
 	assert.Equal(t, true, waited["ok"], waited)
 	assert.EqualValues(t, 2, waited["attempts"])
+	assert.Greater(t, num(waited["waitedMs"]), 500.0, "slept through Retry-After")
+	assert.Less(t, num(waited["durationMs"]), num(waited["waitedMs"]), "the sleep is not in durationMs")
 
 	samples := v.drain()
 	m := byMetric(samples)
@@ -248,6 +251,7 @@ func TestLockoutAndSteps(t *testing.T) {
 		}
 	}
 	assert.Contains(t, tagValues(m[MetricFlows], "outcome"), "lockout")
+	assert.Equal(t, []string{"lockout"}, tagValues(m[MetricWaitDuration], "reason"))
 	for _, s := range m[MetricFlowFailed] {
 		assert.Equal(t, 0.0, s.Value, "lockouts are not failures")
 	}

@@ -31,14 +31,32 @@ func (f *resultFields) hide(name string, v any) {
 	f.fields = append(f.fields, resultField{name: name, v: f.rt.ToValue(v), hidden: true})
 }
 
+// observeReason, when set (by the package's tests), sees the reason of
+// every result made.
+var observeReason func(reason string)
+
 // resultObject turns res into the script's result object (see
 // resultObj). extra adds the call's own fields when it succeeded.
 func (c *Client) resultObject(res *callResult, extra func(f *resultFields)) sobek.Value {
+	return c.resultObjectWith(res, extra, nil)
+}
+
+// resultObjectWith is resultObject with always, the fields every result
+// of the call has (the user of a picker's sign-in), failed or not.
+func (c *Client) resultObjectWith(res *callResult, extra, always func(f *resultFields)) sobek.Value {
+	if observeReason != nil && res.reason != "" {
+		observeReason(res.reason)
+	}
 	rt := c.mi.vu.Runtime()
 	r := &resultObj{rt: rt, res: res}
-	if extra != nil && res.ok() {
+	if (extra != nil && res.ok()) || always != nil {
 		f := resultFields{rt: rt}
-		extra(&f)
+		if extra != nil && res.ok() {
+			extra(&f)
+		}
+		if always != nil {
+			always(&f)
+		}
 		r.fields = f.fields
 	}
 	o := rt.NewDynamicObject(r)
@@ -50,8 +68,9 @@ func (c *Client) resultObject(res *callResult, extra func(f *resultFields)) sobe
 
 // resultObj is a call's result, a host object (see hostobject.go) with
 // the properties {ok, flow, outcome, step, status, reason, durationMs,
-// retryAfter, steps, attempts?, waitedMs?}, in that order, then the call's
-// own fields.
+// waitedMs, retryAfter, steps, attempts?}, in that order, then the call's
+// own fields. durationMs is the call's requests and the client's own work;
+// waitedMs the waits the client chose (never inside durationMs).
 type resultObj struct {
 	rt     *sobek.Runtime
 	res    *callResult
@@ -65,11 +84,11 @@ var _ sobek.DynamicObject = (*resultObj)(nil)
 
 // resultKeys are a result's own properties, in order.
 var resultKeys = [...]string{
-	"ok", "flow", "outcome", "step", "status", "reason", "durationMs", "retryAfter", "steps", "attempts", "waitedMs",
+	"ok", "flow", "outcome", "step", "status", "reason", "durationMs", "waitedMs", "retryAfter", "steps", "attempts",
 }
 
-// retried says whether the result shows attempts and waitedMs.
-func (r *resultObj) retried() bool { return r.res.attempts > 1 || r.res.waited > 0 }
+// retried says whether the result shows attempts.
+func (r *resultObj) retried() bool { return r.res.attempts > 1 }
 
 // field returns the call's own field named key.
 func (r *resultObj) field(key string) (resultField, bool) {
@@ -114,9 +133,7 @@ func (r *resultObj) Get(key string) sobek.Value {
 			return r.rt.ToValue(res.attempts)
 		}
 	case "waitedMs":
-		if r.retried() {
-			return r.rt.ToValue(ms(res.waited))
-		}
+		return r.rt.ToValue(ms(res.waited))
 	}
 	if f, ok := r.field(key); ok {
 		return f.v
@@ -126,8 +143,7 @@ func (r *resultObj) Get(key string) sobek.Value {
 
 // own reports whether key is one of the result's properties as made.
 func (r *resultObj) own(key string) bool {
-	switch key {
-	case "attempts", "waitedMs":
+	if key == "attempts" {
 		return r.retried()
 	}
 	if slices.Contains(resultKeys[:], key) {

@@ -519,7 +519,9 @@ func (s *Steps) ReadCode(call sobek.FunctionCall) sobek.Value {
 			return nil, &b2core.StepError{Flow: b2core.StepFlow, Step: "read_code", Outcome: b2core.OutcomeFailure,
 				Reason: "no code source configured (Client options.codes)"}
 		}
+		start := time.Now()
 		code, err := src.Code(ctx, b2core.CodeQuery{To: to, Channel: ch, Since: since})
+		b2core.NoteWait(ctx, b2core.WaitCodePoll, time.Since(start))
 		if err != nil {
 			return nil, &b2core.StepError{Flow: b2core.StepFlow, Step: "read_code", Outcome: b2core.OutcomeFailure,
 				Reason: "no " + ch + " code", Err: err}
@@ -578,15 +580,21 @@ func (s *Steps) CapillaryChange(call sobek.FunctionCall) sobek.Value {
 	})
 }
 
-// jsonValue converts a Go value to plain JS data through its JSON form.
+// jsonValue converts a Go value to plain JS data through its JSON form,
+// parsed by the runtime's JSON.parse: objects keep the JSON's key order (a
+// Go map would list its keys in a random order at each read).
 func jsonValue(rt *sobek.Runtime, v any) sobek.Value {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return sobek.Null()
 	}
-	var x any
-	if json.Unmarshal(b, &x) != nil {
+	parse, ok := sobek.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+	if !ok {
 		return sobek.Null()
 	}
-	return rt.ToValue(x)
+	out, err := parse(sobek.Undefined(), rt.ToValue(string(b)))
+	if err != nil {
+		return sobek.Null()
+	}
+	return out
 }

@@ -34,10 +34,16 @@ func TestOddArgumentsNeverPanic(t *testing.T) {
 			client: new authflow.Client({ baseURL: base, codes: { source: 'fixed', code: '123456' } }),
 			capillary: new authflow.Client({ baseURL: base, profile: 'capillary' }),
 			hooks: new authflow.Hooks(base + '/__hooks'),
-			picker: new authflow.UserPicker([{ email: 'a@example.test', password: 'x' }]),
+			picker: new authflow.UserPicker([{ email: 'a@example.test', password: 'x' }], { maxWait: '5ms' }),
 			pool: new authflow.SessionPool(new authflow.Client({ baseURL: base }), [{ email: 'a@example.test', password: 'x' }], { size: 1 }),
 		};
 		targets.steps = targets.client.steps;
+		var messages = {};
+		function said(e, where) {
+			// openUsers belongs to the users-file work, checked there.
+			if (where && where.indexOf('authflow.openUsers(') === 0) return;
+			try { messages[String(e && e.message !== undefined ? e.message : e) + ' @ ' + (where || 'new')] = true; } catch (x) {}
+		}
 		function callables(o) {
 			var out = [];
 			for (var k in o) {
@@ -57,9 +63,10 @@ func TestOddArgumentsNeverPanic(t *testing.T) {
 	for _, call := range calls {
 		obj, method, _ := strings.Cut(call, ".")
 		for _, args := range oddArguments {
-			js := fmt.Sprintf(`try { targets.%s.%s(%s); } catch (e) { if (!(e instanceof Error) && typeof e !== 'object') throw e; }`, obj, method, args)
+			js := fmt.Sprintf(`try { var r = targets.%s.%s(%s); if (r && typeof r.reason === 'string') said(r.reason); }
+				catch (e) { said(e, %q); if (!(e instanceof Error) && typeof e !== 'object') throw e; }`, obj, method, args, call+"("+args+")")
 			if isCtor := method == "Client" || method == "UserPicker" || method == "SessionPool" || method == "Hooks"; isCtor {
-				js = fmt.Sprintf(`try { new targets.%s.%s(%s); } catch (e) {}`, obj, method, args)
+				js = fmt.Sprintf(`try { new targets.%s.%s(%s); } catch (e) { said(e); }`, obj, method, args)
 			}
 			func() {
 				defer func() {
@@ -76,6 +83,17 @@ func TestOddArgumentsNeverPanic(t *testing.T) {
 		}
 	}
 	require.Emptyf(t, panics, "%d panics:\n%s", len(panics), strings.Join(panics, "\n"))
+
+	// Every error and reason speaks the script's language, not Go's.
+	said := strings.Split(v.run(`Object.keys(messages).join('\n')`).String(), "\n")
+	require.Greater(t, len(said), 50)
+	var goish []string
+	for _, m := range said {
+		if goIsm.MatchString(m) {
+			goish = append(goish, m)
+		}
+	}
+	require.Emptyf(t, goish, "messages that speak Go:\n%s", strings.Join(goish, "\n"))
 }
 
 // panicSite is the first frame of this module in a panicking stack.

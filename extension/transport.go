@@ -70,9 +70,6 @@ var _ b2core.Transport = (*vuTransport)(nil)
 // defaultExpected is k6/http's default: 200-399 are expected statuses.
 func defaultExpected(status int) bool { return status >= 200 && status <= 399 }
 
-// callKey keys a *callInfo in a request context.
-type callKey struct{}
-
 // callInfo travels in the context of one JS call (a flow or a step): what
 // statuses the script expects, and the recorder that keeps the call's
 // samples until the flow's name is known.
@@ -82,14 +79,45 @@ type callInfo struct {
 	// tagFlow, if set, is the flow tag the call's samples carry until it
 	// ends (a prediction of its final name), instead of the flow's name.
 	tagFlow string
+	// waits are the waits the client chose during the call (b2core reports
+	// them): never part of a duration.
+	waits []waitRecord
+	// method is the 2FA method a sign-in chose from the server's answer.
+	method string
 }
 
+// Chose2FA implements b2core.MethodObserver.
+func (ci *callInfo) Chose2FA(method string) { ci.method = method }
+
+// waitRecord is one wait the client chose, and why (a b2core.Wait* reason
+// or waitPicker).
+type waitRecord struct {
+	reason string
+	d      time.Duration
+}
+
+// Waited implements b2core.WaitObserver.
+func (ci *callInfo) Waited(reason string, d time.Duration) {
+	ci.waits = append(ci.waits, waitRecord{reason: reason, d: d})
+}
+
+// totalWait is the sum of waits.
+func totalWait(waits []waitRecord) time.Duration {
+	var d time.Duration
+	for _, w := range waits {
+		d += w.d
+	}
+	return d
+}
+
+// withCall returns ctx carrying ci, which is also the observer b2core
+// tells of the call's waits and 2FA method (one context value for both).
 func withCall(ctx context.Context, ci *callInfo) context.Context {
-	return context.WithValue(ctx, callKey{}, ci)
+	return b2core.WithWaitObserver(ctx, ci)
 }
 
 func callFrom(ctx context.Context) *callInfo {
-	ci, _ := ctx.Value(callKey{}).(*callInfo)
+	ci, _ := b2core.WaitObserverFrom(ctx).(*callInfo)
 	return ci
 }
 
