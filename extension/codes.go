@@ -134,8 +134,10 @@ func codeSource(vu modules.VU, baseURL string, o *codesOptions, timeout time.Dur
 
 // checkedHooks is the hooks code source, whose base URL is checked once,
 // at the first code asked for (GET /policy, a call of the hooks contract):
-// a wrong hooksURL fails at once with a reason naming it, instead of
-// looking like an SMS that never came.
+// a hooksURL where nothing answers fails at once with a reason naming it,
+// instead of looking like an SMS that never came. The contract lets a
+// deployment leave GET /policy out (404 or 501), so such an answer does not
+// fail the source: it only adds a hint to a code that never arrives.
 type checkedHooks struct {
 	src   b2core.CodeSource
 	hooks *testhooks.HooksClient
@@ -144,27 +146,35 @@ type checkedHooks struct {
 	mu      sync.Mutex
 	checked bool
 	err     error
+	hint    string // said with a code that does not arrive
 }
 
 // Code implements b2core.CodeSource.
 func (h *checkedHooks) Code(ctx context.Context, q b2core.CodeQuery) (string, error) {
-	if err := h.check(ctx); err != nil {
+	hint, err := h.check(ctx)
+	if err != nil {
 		return "", err
 	}
-	return h.src.Code(ctx, q)
+	code, err := h.src.Code(ctx, q)
+	if err != nil && hint != "" && errors.Is(err, b2core.ErrCodeTimeout) {
+		// A SourceError's reason is shown as it is: the URL unmasked.
+		return "", &b2core.SourceError{Reason: b2core.MaskSecrets(err.Error()) + "; " + hint}
+	}
+	return code, err
 }
 
-// check asks the hooks for their policy once: no answer, 404 or 501 mean
-// nothing at that URL speaks the test hooks.
-func (h *checkedHooks) check(ctx context.Context) error {
+// check asks the hooks for their policy once: no answer means nothing
+// listens at that URL; 404 or 501 may be a deployment without the policy
+// hook, or the wrong URL, which a code that never arrives then names.
+func (h *checkedHooks) check(ctx context.Context) (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.checked {
-		return h.err
+		return h.hint, h.err
 	}
 	_, err := h.hooks.GetPolicy(ctx)
 	if ctx.Err() != nil {
-		return ctx.Err() // the test ends: decide nothing
+		return "", ctx.Err() // the test ends: decide nothing
 	}
 	h.checked = true
 	var se *b2core.StepError
@@ -174,10 +184,9 @@ func (h *checkedHooks) check(ctx context.Context) error {
 		h.err = &b2core.SourceError{Reason: fmt.Sprintf("the test hooks at codes.hooksURL %s do not answer (GET /policy: %s); "+
 			"set codes.hooksURL to the base URL of the hooks", h.url, b2core.MaskSecrets(cleanCause(se)))}
 	case errors.Is(err, testhooks.ErrUnsupported):
-		h.err = &b2core.SourceError{Reason: fmt.Sprintf("nothing at codes.hooksURL %s speaks the test hooks (GET /policy: HTTP %d); "+
-			"set codes.hooksURL to the base URL of the hooks", h.url, se.Status)}
+		h.hint = fmt.Sprintf("GET /policy at codes.hooksURL %s answered HTTP %d too: is that the base URL of the test hooks?", h.url, se.Status)
 	}
-	return h.err
+	return h.hint, h.err
 }
 
 // cleanCause is the short cause of a request that got no answer.

@@ -82,7 +82,10 @@ func TestGoIsmPattern(t *testing.T) {
 	}
 }
 
-// A wrong hooksURL fails the first code read at once, naming the URL.
+// A hooksURL where nothing answers fails the first code read at once,
+// naming the URL; one whose GET /policy answers 404 (the contract lets a
+// deployment leave that hook out) waits for the code as usual, and a code
+// that never comes names the URL too.
 func TestWrongHooksURLFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	srv := refServer(t, refserver.Config{})
@@ -90,7 +93,7 @@ func TestWrongHooksURLFailsAtOnce(t *testing.T) {
 	v.run(fmt.Sprintf(`var base = %q;
 		var hooks = new authflow.Hooks(base + '/__hooks');
 		var refused = new authflow.Client({ baseURL: base, codes: { source: 'hooks', hooksURL: 'http://127.0.0.1:1/__hooks' } });
-		var missing = new authflow.Client({ baseURL: base, codes: { source: 'hooks', hooksURL: base + '/no-hooks-here' } });
+		var missing = new authflow.Client({ baseURL: base, codes: { source: 'hooks', hooksURL: base + '/no-hooks-here', timeout: '1s' } });
 		var right = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`, srv.URL))
 	v.toVU()
 	start := time.Now()
@@ -100,6 +103,7 @@ func TestWrongHooksURLFailsAtOnce(t *testing.T) {
 		return { refused: keep(refused.signIn(s)), refusedAgain: keep(refused.signIn(s)),
 			missing: keep(missing.signIn(s)), right: keep(right.signIn(s)) };`)
 	assert.Less(t, time.Since(start), 5*time.Second, "no 10-second wait for a code that cannot come")
+	assert.Contains(t, out["missing"].(map[string]any)["reason"], "GET /policy", "the hint says what else answered 404")
 	for _, k := range []string{"refused", "refusedAgain", "missing"} {
 		r := out[k].(map[string]any)
 		assert.Equal(t, false, r["ok"], k)
