@@ -62,6 +62,26 @@ func TestFind(t *testing.T) {
 	}
 }
 
+// A search stopped by the client says so, and never as a server capacity.
+func TestFindClientLimited(t *testing.T) {
+	t.Parallel()
+	clientAt := func(at float64) Probe {
+		return func(_ context.Context, rate float64) (Measurement, error) {
+			m := Measurement{Rate: rate, Achieved: rate, Flows: 100, P95: time.Millisecond, VUs: 10}
+			if rate > at {
+				m.Achieved = at
+			}
+			return m, nil
+		}
+	}
+	s := Search{Start: 10, Max: 1000, Factor: 2, Precision: 0.1, MaxRuns: 20, SLA: SLA{P95: 50 * time.Millisecond, ErrorRate: 0.01}}
+	res, err := s.Find(context.Background(), clientAt(100), nil)
+	require.NoError(t, err)
+	assert.Equal(t, LimitClient, res.LimitedBy)
+	assert.Contains(t, Verdict(s, res, "signin_totp"), "client-limited at")
+	assert.Contains(t, Verdict(s, res, "signin_totp"), "at least")
+}
+
 func TestFindErrors(t *testing.T) {
 	t.Parallel()
 	sla := SLA{P95: time.Second}
@@ -92,22 +112,29 @@ func TestSLACheck(t *testing.T) {
 	t.Parallel()
 	sla := SLA{P95: 100 * time.Millisecond, ErrorRate: 0.01}
 	tests := []struct {
-		name string
-		m    Measurement
-		ok   bool
+		name  string
+		m     Measurement
+		limit Limit
 	}{
-		{"ok/within", Measurement{Rate: 10, Achieved: 10, Flows: 100, P95: 90 * time.Millisecond}, true},
-		{"err/slow", Measurement{Rate: 10, Achieved: 10, Flows: 100, P95: 101 * time.Millisecond}, false},
-		{"err/failing", Measurement{Rate: 10, Achieved: 10, Flows: 100, ErrorRate: 0.02}, false},
-		{"err/dropped-iterations", Measurement{Rate: 10, Achieved: 8, Flows: 80}, false},
-		{"err/nothing-completed", Measurement{Rate: 10}, false},
+		{"ok/within", Measurement{Rate: 10, Achieved: 10, Flows: 100, P95: 90 * time.Millisecond}, LimitNone},
+		{"err/slow", Measurement{Rate: 10, Achieved: 10, Flows: 100, P95: 101 * time.Millisecond}, LimitLatency},
+		{"err/failing", Measurement{Rate: 10, Achieved: 10, Flows: 100, ErrorRate: 0.02}, LimitFailures},
+		{"err/dropped-iterations-fast-flows", Measurement{Rate: 10, Achieved: 8, Flows: 80, VUs: 10}, LimitClient},
+		{"err/dropped-iterations-slow-flows", Measurement{Rate: 10, Achieved: 8, Flows: 80, P95: time.Second}, LimitLatency},
+		{"err/client-cpu", Measurement{Rate: 10, Achieved: 10, Flows: 100, P95: time.Second, Client: "k6 used 2 of 2 CPU cores"}, LimitClient},
+		{"err/nothing-completed", Measurement{Rate: 10}, LimitFailures},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ok, reason := sla.Check(tc.m)
-			assert.Equal(t, tc.ok, ok)
-			assert.Equal(t, tc.ok, reason == "")
+			assert.Equal(t, tc.limit == LimitNone, ok)
+			assert.Equal(t, ok, reason == "")
+			limit, _ := sla.Classify(tc.m)
+			assert.Equal(t, tc.limit, limit, reason)
+			if limit == LimitClient {
+				assert.Contains(t, reason, "client-limited")
+			}
 		})
 	}
 }
