@@ -15,6 +15,30 @@ type Comparison struct {
 	// has and the other lacks; they are not compared.
 	OnlyBaseline, OnlyCandidate   []string
 	Tolerance, FloorMs, RateFloor float64
+	// Alpha is the significance level of the tests.
+	Alpha float64
+	// Tested and Untested count the rows compared with a significance test
+	// on the runs' samples and those compared by their aggregates only.
+	Tested, Untested int
+}
+
+// Method says how the rows were compared, in the reader's words.
+func (c *Comparison) Method() string {
+	switch {
+	case c.Untested == 0 && c.Tested > 0:
+		return "samples compared: Mann-Whitney U test of the latencies, two-proportion z-test of the failure rates"
+	case c.Tested == 0:
+		return "aggregates compared (end-of-test summaries, no samples): no significance test, only changes beyond the tolerance and the floor count"
+	}
+	return "samples compared with a significance test where both runs have them, aggregates elsewhere"
+}
+
+// Headline is the comparison's outcome in one phrase.
+func (c *Comparison) Headline() string {
+	if c.Regressions == 0 && c.Improvements == 0 {
+		return "no significant change"
+	}
+	return plural(c.Regressions, "regression", "regressions") + ", " + plural(c.Improvements, "improvement", "improvements")
 }
 
 // Delta is one compared number.
@@ -29,19 +53,29 @@ type Delta struct {
 	Regressed  bool
 	Improved   bool
 	Approx     bool // one side is an estimate
+	// PValue is the significance test's p-value on the two runs' samples;
+	// NaN when the row compares aggregates only.
+	PValue float64
 }
 
 // Compare compares a candidate run with a baseline: per flow and per step
 // p50, p95 and failure rate, and the overall HTTP and flow numbers. A change
 // for the worse is a regression when it exceeds both the relative tolerance
-// and the absolute floor.
+// and the absolute floor and, where both runs have samples (time series),
+// the samples differ significantly (p < Alpha): two runs of one build
+// against one server differ by noise, which is not a regression.
 func Compare(base, cand *RunStats, opt Options) *Comparison {
-	c := &Comparison{Baseline: base.Label, Candidate: cand.Label, Tolerance: opt.Tolerance, FloorMs: opt.FloorMs, RateFloor: opt.RateFloor}
+	alpha := opt.Alpha
+	if alpha == 0 {
+		alpha = DefaultAlpha
+	}
+	c := &Comparison{Baseline: base.Label, Candidate: cand.Label, Tolerance: opt.Tolerance, FloorMs: opt.FloorMs, RateFloor: opt.RateFloor, Alpha: alpha}
 	add := func(scope, name, stat, unit string, b, k float64, approx bool) {
 		if math.IsNaN(b) || math.IsNaN(k) {
 			return
 		}
-		d := Delta{Scope: scope, Name: name, Stat: stat, Unit: unit, Base: b, Cand: k, Diff: k - b, Rel: math.NaN(), Approx: approx}
+		d := Delta{Scope: scope, Name: name, Stat: stat, Unit: unit, Base: b, Cand: k, Diff: k - b, Rel: math.NaN(), Approx: approx,
+			PValue: significance(base, cand, sampleKey(scope, name), unit)}
 		if b != 0 {
 			d.Rel = d.Diff / b
 		}
@@ -53,6 +87,9 @@ func Compare(base, cand *RunStats, opt Options) *Comparison {
 			if diff <= floor || diff <= 0 {
 				return false
 			}
+			if !math.IsNaN(d.PValue) && d.PValue >= alpha {
+				return false
+			}
 			return b == 0 || diff/math.Abs(b) > opt.Tolerance
 		}
 		d.Regressed = beyond(d.Diff)
@@ -62,6 +99,11 @@ func Compare(base, cand *RunStats, opt Options) *Comparison {
 		}
 		if d.Improved {
 			c.Improvements++
+		}
+		if math.IsNaN(d.PValue) {
+			c.Untested++
+		} else {
+			c.Tested++
 		}
 		c.Rows = append(c.Rows, d)
 	}
@@ -118,6 +160,25 @@ func Compare(base, cand *RunStats, opt Options) *Comparison {
 	sort.Strings(c.OnlyBaseline)
 	sort.Strings(c.OnlyCandidate)
 	return c
+}
+
+// significance is the p-value of the change of the row key between the
+// runs' samples (unit "ms") or counts (unit "%"); NaN when either run has
+// only aggregates for it.
+func significance(base, cand *RunStats, key, unit string) float64 {
+	if unit == "%" {
+		b, ok1 := base.counts[key]
+		k, ok2 := cand.counts[key]
+		if !ok1 || !ok2 {
+			return math.NaN()
+		}
+		return proportionTest(b, k)
+	}
+	b, k := base.samples[key], cand.samples[key]
+	if b == nil || k == nil {
+		return math.NaN()
+	}
+	return mannWhitney(b, k)
 }
 
 // Regressed returns the rows flagged as regressions.

@@ -36,6 +36,11 @@ type Options struct {
 	// RateFloor is the same for failure rates, as a fraction: 0.005 is half
 	// a percentage point.
 	RateFloor float64
+	// Alpha is the p-value under which a change between the samples of two
+	// runs is significant; zero means DefaultAlpha. Without samples (end-of-
+	// test summaries only) no test can be made, and the tolerance and the
+	// floors alone decide.
+	Alpha float64
 	// FailOnRegression makes a regression fail the verdict; otherwise it is
 	// a warning.
 	FailOnRegression bool
@@ -114,6 +119,10 @@ type RunStats struct {
 	HasTimeSeries     bool
 	TimeSeriesSources []string
 	Timeline          *Timeline
+
+	// samples and counts are what the comparison tests (significance.go).
+	samples map[string][]float64
+	counts  map[string]proportion
 }
 
 // FlowStats are the numbers of one flow.
@@ -331,12 +340,14 @@ func runStats(s *Summary, ts *TimeSeries, opt Options) *RunStats {
 		if v, kept := ts.Values("authflow_flow_duration", nil); kept && len(v) > 0 && math.IsNaN(r.FlowDuration.P99) {
 			r.FlowDuration.P99 = statsFromValues(v).P99
 		}
+		r.collectSamples(ts)
 	} else {
 		r.FlowStats = flowsFromSubmetrics(s)
 		r.StepStats = stepsFromSubmetrics(s)
 		if len(r.FlowStats) > 0 || len(r.StepStats) > 0 {
 			r.Breakdown = "submetrics"
 		}
+		r.collectCounts(s)
 	}
 	return r
 }
@@ -688,7 +699,7 @@ func verdict(m *Model) Verdict {
 			}
 			v.Reasons = append(v.Reasons, msg)
 		} else {
-			good = append(good, "no regressions vs the baseline")
+			good = append(good, "no significant change vs the baseline")
 		}
 	}
 	if c := m.Conformance; c != nil && c.Passed && c.Counts[conformance.Warn] > 0 && v.Status == StatusPass {
