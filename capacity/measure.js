@@ -2,7 +2,8 @@
 // search's runs with SCENARIO replaced by the scenario's path). It runs the
 // scenario's own exec functions unchanged and tags every sample with
 // authflow_phase: "warmup" for iterations started in the first
-// AUTHFLOW_CAPACITY_WARMUP_MS of a scenario, "measured" after. Only the
+// AUTHFLOW_CAPACITY_WARMUP_MS of a scenario and for each VU's first
+// iteration, "measured" for the others. Only the
 // measured samples are read: VU start-up, first iterations and whatever the
 // harness does once are never part of a measured window. Every VU of an
 // arrival-rate scenario is allocated before the test starts, so no VU is
@@ -15,6 +16,10 @@ import * as scenario from 'SCENARIO';
 const warmupMs = Number(__ENV.AUTHFLOW_CAPACITY_WARMUP_MS || 0);
 const flow = __ENV.AUTHFLOW_CAPACITY_FLOW || '';
 const summaryPath = __ENV.AUTHFLOW_CAPACITY_SUMMARY || 'capacity.summary.json';
+// With AUTHFLOW_CAPACITY_CLOSED_VUS=N the first scenario's flow runs in a
+// closed loop instead: N VUs, each starting its next flow when the last
+// ends, for AUTHFLOW_DURATION (the throughput the capacity is compared with).
+const closedVUs = Number(__ENV.AUTHFLOW_CAPACITY_CLOSED_VUS || 0);
 
 const original = scenario.options || {};
 const execOf = {};
@@ -36,10 +41,19 @@ const thresholds = {
 
 export const options = Object.assign({}, original, { thresholds });
 if (original.scenarios) options.scenarios = scenarios;
+if (closedVUs > 0) {
+  const [name] = Object.keys(execOf).length ? Object.keys(execOf) : ['default'];
+  execOf[name] = execOf[name] || 'default';
+  options.scenarios = {
+    [name]: { executor: 'constant-vus', vus: closedVUs, duration: __ENV.AUTHFLOW_DURATION, exec: 'authflowCapacityExec' },
+  };
+}
 
+// A VU's first iteration is warm-up too, whenever it comes: it is where a
+// scenario builds what the VU keeps (its user picker, its copy of setup data).
 function tagged(fn, data) {
-  const started = exec.scenario.startTime;
-  exec.vu.metrics.tags.authflow_phase = Date.now() - started >= warmupMs ? 'measured' : 'warmup';
+  const warm = Date.now() - exec.scenario.startTime < warmupMs || exec.vu.iterationInScenario === 0;
+  exec.vu.metrics.tags.authflow_phase = warm ? 'warmup' : 'measured';
   return fn(data);
 }
 

@@ -22,9 +22,13 @@ type Report struct {
 	LimitPerS    float64 `json:"limit_per_s"`
 	// LimitedBy is what broke the SLA at LimitPerS: "latency", "failures",
 	// "client" (the load generator, never the server), or "" when nothing did.
-	LimitedBy string      `json:"limited_by"`
-	Verdict   string      `json:"verdict"`
-	Runs      []ReportRun `json:"runs"`
+	LimitedBy string `json:"limited_by"`
+	Verdict   string `json:"verdict"`
+	// ClosedLoopPerS is the flow's closed-loop throughput with
+	// ClosedLoopVUs VUs (--closed-vus), 0 when not measured.
+	ClosedLoopPerS float64     `json:"closed_loop_per_s"`
+	ClosedLoopVUs  int         `json:"closed_loop_vus"`
+	Runs           []ReportRun `json:"runs"`
 }
 
 // ReportSLA is the SLA of a search.

@@ -36,6 +36,8 @@ func TestReportJSON(t *testing.T) {
  "limit_per_s": 400,
  "limited_by": "latency",
  "verdict": "200 signin_totp/s within the SLA (broken at 400/s by latency), 2 runs",
+ "closed_loop_per_s": 0,
+ "closed_loop_vus": 0,
  "runs": [
   {
    "rate_per_s": 200,

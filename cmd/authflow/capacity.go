@@ -44,6 +44,8 @@ type capacityFlags struct {
 	p95, warmup, duration                time.Duration
 	maxVUs                               int
 	usersPerFlow                         float64
+	closedVUs                            int
+	startGiven                           bool
 	env                                  listFlag
 
 	slices  *capacity.UserSlices
@@ -91,10 +93,12 @@ Flags:
 	fs.StringVar(&f.users, "users", "", "user `file` for the target (AUTHFLOW_USERS); the embedded server writes its own")
 	fs.DurationVar(&f.warmup, "warmup", 5*time.Second, "each run's warm-up at its rate, discarded (`duration`)")
 	fs.DurationVar(&f.duration, "duration", 20*time.Second, "each run's measured window after the warm-up (`duration`)")
-	fs.IntVar(&f.maxVUs, "max-vus", 200, "most VUs a run may have (`N`); a run has rate × p95 SLA × 2 VUs, at least 10")
+	fs.IntVar(&f.maxVUs, "max-vus", 200, "most VUs a run may have (`N`); a run has rate × p95 SLA + 10 VUs")
 	fs.Float64Var(&f.usersPerFlow, "users-per-flow", 2, "each run gets its own slice of the users file: `N` users per flow it may start")
 	fs.StringVar(&f.out, "out", "", "write the runs and the result as JSON to this `file`")
 	fs.Float64Var(&f.search.Start, "start", 5, "first `rate` tried, flows per second")
+	fs.IntVar(&f.closedVUs, "closed-vus", 0, "first measure the flow's closed-loop throughput with `N` VUs (each starts its next flow\n"+
+		"when the last ends), report the capacity as a share of it, and start at a quarter of it unless --start is given")
 	fs.Float64Var(&f.search.Max, "max", 1000, "highest `rate` ever tried")
 	fs.Float64Var(&f.search.Factor, "factor", 2, "rate growth `factor` while the SLA holds")
 	fs.Float64Var(&f.search.Precision, "precision", 0.1, "stop when the last good and first bad rates are within this `fraction`")
@@ -112,11 +116,12 @@ Flags:
 		return nil, usageError(fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
 	}
 	f.search.SLA.P95 = f.p95
+	fs.Visit(func(fl *flag.Flag) { f.startGiven = f.startGiven || fl.Name == "start" })
 	switch {
 	case f.warmup < 0 || f.duration < time.Second:
 		return nil, usageError(errors.New("--warmup must be >= 0 and --duration >= 1s"))
-	case f.maxVUs < 1 || f.usersPerFlow <= 0:
-		return nil, usageError(errors.New("--max-vus must be >= 1 and --users-per-flow > 0"))
+	case f.maxVUs < 1 || f.usersPerFlow <= 0 || f.closedVUs < 0:
+		return nil, usageError(errors.New("--max-vus must be >= 1, --users-per-flow > 0 and --closed-vus >= 0"))
 	}
 	if _, err := os.Stat(f.script); err != nil {
 		return nil, usageError(fmt.Errorf("--script: %w", err))
@@ -161,11 +166,41 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "capacity of flow %s (%s), SLA p95 <= %s, failures <= %.2f%%, each run %s warm-up + %s measured\n",
 		f.flow, f.script, f.p95, 100*f.search.SLA.ErrorRate, f.warmup, f.duration)
-
-	probe := func(ctx context.Context, rate float64) (capacity.Measurement, error) {
-		return f.probe(ctx, work, rate)
+	closed, err := f.closedLoop(ctx, work, stdout)
+	if err != nil {
+		return err
 	}
-	res, err := f.search.Find(ctx, probe, func(r capacity.Run) {
+	res, err := f.find(ctx, work, stdout)
+	if err != nil {
+		return err
+	}
+	return f.finish(stdout, res, closed)
+}
+
+// closedLoop measures the closed-loop throughput when --closed-vus asks
+// for it, and starts the search at a quarter of it unless --start is given.
+func (f *capacityFlags) closedLoop(ctx context.Context, work string, stdout io.Writer) (float64, error) {
+	if f.closedVUs == 0 {
+		return 0, nil
+	}
+	m, err := f.run(ctx, work, f.search.Max, f.closedVUs)
+	if err != nil {
+		return 0, fmt.Errorf("closed-loop run: %w", err)
+	}
+	fmt.Fprintf(stdout, "  closed loop, %d VUs: %.1f %s/s, p95 %s, failed %.2f%%\n",
+		f.closedVUs, m.Achieved, f.flow, m.P95.Round(time.Millisecond/10), 100*m.ErrorRate)
+	if !f.startGiven && m.Achieved > 0 {
+		f.search.Start = min(f.search.Max, max(1, math.Ceil(m.Achieved/4)))
+	}
+	return m.Achieved, nil
+}
+
+// find runs the search, printing each run as it ends.
+func (f *capacityFlags) find(ctx context.Context, work string, stdout io.Writer) (capacity.Result, error) {
+	probe := func(ctx context.Context, rate float64) (capacity.Measurement, error) {
+		return f.run(ctx, work, rate, 0)
+	}
+	return f.search.Find(ctx, probe, func(r capacity.Run) {
 		verdict := "ok"
 		if !r.OK {
 			verdict = "over: " + r.Reason
@@ -173,12 +208,17 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %8.1f/s  p95 %-8s failed %6.2f%%  achieved %7.1f/s  %3d VUs  client CPU %.2f  %s\n",
 			r.Rate, r.P95.Round(time.Millisecond/10), 100*r.ErrorRate, r.Achieved, r.VUs, r.ClientCPU, verdict)
 	})
-	if err != nil {
-		return err
-	}
+}
+
+// finish prints the verdict, writes --out and picks the exit status.
+func (f *capacityFlags) finish(stdout io.Writer, res capacity.Result, closed float64) error {
 	fmt.Fprintf(stdout, "\ncapacity: %s\n", capacity.Verdict(f.search, res, f.flow))
+	if closed > 0 {
+		fmt.Fprintf(stdout, "that is %.0f%% of the closed-loop throughput with %d VUs (%.1f/s)\n", 100*res.Capacity/closed, f.closedVUs, closed)
+	}
 	if f.out != "" {
 		rep := capacity.NewReport(f.search, res, f.flow, f.script, f.warmup, f.duration)
+		rep.ClosedLoopPerS, rep.ClosedLoopVUs = math.Round(closed*1000)/1000, f.closedVUs
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return fmt.Errorf("--out: %w", err)
@@ -258,17 +298,22 @@ func (h *hashedSignal) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-// vusFor is the VUs of a run: by Little's law a rate within the SLA keeps
-// at most rate × p95 flows in flight; twice that, at least 10.
+// vusFor is the VUs of a run: by Little's law a rate whose flows take on
+// average no longer than the SLA's p95 keeps at most rate × p95 flows in
+// flight; 10 more for bursts. More VUs than needed only cost the client.
 func (f *capacityFlags) vusFor(rate float64) int {
-	return min(f.maxVUs, max(10, int(math.Ceil(2*rate*f.p95.Seconds()))))
+	return min(f.maxVUs, 10+int(math.Ceil(rate*f.p95.Seconds())))
 }
 
-// probe runs the scenario once at rate and reads what it measured after
-// the warm-up from the summary the wrapper wrote.
-func (f *capacityFlags) probe(ctx context.Context, dir string, rate float64) (capacity.Measurement, error) {
-	sum := filepath.Join(dir, fmt.Sprintf("run-%g.json", rate))
+// run runs the scenario once at rate (or, with closedVUs > 0, in a closed
+// loop of that many VUs) and reads what it measured after the warm-up from
+// the summary the wrapper wrote.
+func (f *capacityFlags) run(ctx context.Context, dir string, rate float64, closedVUs int) (capacity.Measurement, error) {
+	sum := filepath.Join(dir, fmt.Sprintf("run-%g-%d.json", rate, closedVUs))
 	vus := f.vusFor(rate)
+	if closedVUs > 0 {
+		vus = closedVUs
+	}
 	cmd := exec.CommandContext(ctx, f.k6, "run", "--quiet", "--no-usage-report",
 		"--summary-trend-stats="+capacity.SummaryTrendStats, f.wrapper)
 	cmd.Env = append(os.Environ(),
@@ -276,6 +321,7 @@ func (f *capacityFlags) probe(ctx context.Context, dir string, rate float64) (ca
 		"AUTHFLOW_DURATION="+k6Duration(f.warmup+f.duration), "AUTHFLOW_OUT="+dir,
 		"AUTHFLOW_MAX_VUS="+strconv.Itoa(vus), "K6_NO_USAGE_REPORT=true")
 	cmd.Env = append(cmd.Env, capacity.WrapperEnv(f.flow, f.warmup, sum)...)
+	cmd.Env = append(cmd.Env, "AUTHFLOW_CAPACITY_CLOSED_VUS="+strconv.Itoa(closedVUs))
 	if f.slices != nil {
 		users, err := f.slices.Next(capacity.UsersFor(rate, (f.warmup + f.duration).Seconds(), f.usersPerFlow))
 		if err != nil {

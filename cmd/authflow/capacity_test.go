@@ -1,10 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCapacityFlags(t *testing.T) {
@@ -29,4 +39,78 @@ func TestCapacityFlags(t *testing.T) {
 			assert.Equal(t, ExitUsage, code, out.String())
 		})
 	}
+}
+
+// serveForCapacity starts bin/authflow serve with n TOTP users and returns
+// its URL and users file once every password is hashed (the server's own
+// start-up work must not land in a measured run).
+func serveForCapacity(t *testing.T, n int) (string, string) {
+	t.Helper()
+	bin := os.Getenv("AUTHFLOW_BIN")
+	if bin == "" {
+		t.Skip("AUTHFLOW_BIN is not set (make test sets it to bin/authflow)")
+	}
+	dir := t.TempDir()
+	users, ready := filepath.Join(dir, "users.json"), filepath.Join(dir, "ready")
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--ready-file", ready,
+		"--users", strconv.Itoa(n), "--users-file", users, "--users-mix", "google=100")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	hashed := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "passwords hashed") {
+				close(hashed)
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case <-hashed:
+	case <-time.After(90 * time.Second):
+		t.Fatal("the reference server did not hash its users within 90 s")
+	}
+	url, err := os.ReadFile(ready)
+	require.NoError(t, err)
+	return strings.TrimSpace(string(url)), users
+}
+
+// The capacity search against the reference server, SLA p95 50 ms, finds
+// at least half the flows/s that a 10-VU closed loop of the same flow
+// completes on the same server in the same test.
+func TestCapacityFindsHalfTheClosedLoop(t *testing.T) {
+	t.Parallel()
+	k6 := os.Getenv("AUTHFLOW_K6")
+	if k6 == "" {
+		t.Skip("AUTHFLOW_K6 is not set (make test sets it to bin/k6)")
+	}
+	base, users := serveForCapacity(t, 60_000)
+	out := filepath.Join(t.TempDir(), "capacity.json")
+	var stdout bytes.Buffer
+	code := run([]string{"capacity", "--k6", k6, "--script", "../../scenarios/totp.js", "--flow", "signin_totp",
+		"--target", base, "--users", users, "--users-per-flow", "1.2",
+		"--p95", "50ms", "--warmup", "3s", "--duration", "3s", "--closed-vus", "10",
+		"--max", "4000", "--factor", "2", "--precision", "0.5", "--max-runs", "3", "--out", out}, &stdout, &stdout)
+	t.Log(stdout.String())
+	require.Contains(t, []ExitCode{ExitOK, ExitClientLimited}, code)
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var rep struct {
+		Capacity   float64 `json:"capacity_per_s"`
+		ClosedLoop float64 `json:"closed_loop_per_s"`
+		Runs       []struct {
+			P95Ms float64 `json:"p95_ms"`
+		} `json:"runs"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	require.Positive(t, rep.ClosedLoop)
+	assert.GreaterOrEqual(t, rep.Capacity, 0.5*rep.ClosedLoop, "capacity vs closed loop")
+	assert.LessOrEqual(t, len(rep.Runs), 3)
 }
