@@ -65,48 +65,12 @@ type Delta struct {
 // the samples differ significantly (p < Alpha): two runs of one build
 // against one server differ by noise, which is not a regression.
 func Compare(base, cand *RunStats, opt Options) *Comparison {
-	alpha := opt.Alpha
-	if alpha == 0 {
-		alpha = DefaultAlpha
+	if opt.Alpha == 0 {
+		opt.Alpha = DefaultAlpha
 	}
-	c := &Comparison{Baseline: base.Label, Candidate: cand.Label, Tolerance: opt.Tolerance, FloorMs: opt.FloorMs, RateFloor: opt.RateFloor, Alpha: alpha}
-	add := func(scope, name, stat, unit string, b, k float64, approx bool) {
-		if math.IsNaN(b) || math.IsNaN(k) {
-			return
-		}
-		d := Delta{Scope: scope, Name: name, Stat: stat, Unit: unit, Base: b, Cand: k, Diff: k - b, Rel: math.NaN(), Approx: approx,
-			PValue: significance(base, cand, sampleKey(scope, name), unit)}
-		if b != 0 {
-			d.Rel = d.Diff / b
-		}
-		floor := opt.FloorMs
-		if unit == "%" {
-			floor = opt.RateFloor
-		}
-		beyond := func(diff float64) bool {
-			if diff <= floor || diff <= 0 {
-				return false
-			}
-			if !math.IsNaN(d.PValue) && d.PValue >= alpha {
-				return false
-			}
-			return b == 0 || diff/math.Abs(b) > opt.Tolerance
-		}
-		d.Regressed = beyond(d.Diff)
-		d.Improved = beyond(-d.Diff)
-		if d.Regressed {
-			c.Regressions++
-		}
-		if d.Improved {
-			c.Improvements++
-		}
-		if math.IsNaN(d.PValue) {
-			c.Untested++
-		} else {
-			c.Tested++
-		}
-		c.Rows = append(c.Rows, d)
-	}
+	c := &Comparison{Baseline: base.Label, Candidate: cand.Label, Tolerance: opt.Tolerance, FloorMs: opt.FloorMs, RateFloor: opt.RateFloor, Alpha: opt.Alpha}
+	cmp := comparer{c: c, base: base, cand: cand, opt: opt}
+	add := cmp.add
 	latency := func(scope, name string, b, k Stats) {
 		approx := b.Approx || k.Approx
 		add(scope, name, "p50", "ms", b.P50, k.P50, approx)
@@ -160,6 +124,52 @@ func Compare(base, cand *RunStats, opt Options) *Comparison {
 	sort.Strings(c.OnlyBaseline)
 	sort.Strings(c.OnlyCandidate)
 	return c
+}
+
+// comparer adds the rows of one comparison.
+type comparer struct {
+	c          *Comparison
+	base, cand *RunStats
+	opt        Options
+}
+
+// add compares one number; NaN on either side means it is not compared.
+func (x comparer) add(scope, name, stat, unit string, b, k float64, approx bool) {
+	if math.IsNaN(b) || math.IsNaN(k) {
+		return
+	}
+	d := Delta{Scope: scope, Name: name, Stat: stat, Unit: unit, Base: b, Cand: k, Diff: k - b, Rel: math.NaN(), Approx: approx,
+		PValue: significance(x.base, x.cand, sampleKey(scope, name), unit)}
+	if b != 0 {
+		d.Rel = d.Diff / b
+	}
+	floor := x.opt.FloorMs
+	if unit == "%" {
+		floor = x.opt.RateFloor
+	}
+	beyond := func(diff float64) bool {
+		if diff <= floor || diff <= 0 {
+			return false
+		}
+		if !math.IsNaN(d.PValue) && d.PValue >= x.opt.Alpha {
+			return false
+		}
+		return b == 0 || diff/math.Abs(b) > x.opt.Tolerance
+	}
+	d.Regressed = beyond(d.Diff)
+	d.Improved = beyond(-d.Diff)
+	if d.Regressed {
+		x.c.Regressions++
+	}
+	if d.Improved {
+		x.c.Improvements++
+	}
+	if math.IsNaN(d.PValue) {
+		x.c.Untested++
+	} else {
+		x.c.Tested++
+	}
+	x.c.Rows = append(x.c.Rows, d)
 }
 
 // significance is the p-value of the change of the row key between the

@@ -38,6 +38,36 @@ const k6ExitThresholds = 99
 // stopped at a rate the load generator, not the server, could not drive.
 const ExitClientLimited ExitCode = 3
 
+const capacityUsage = `Usage: authflow capacity [flags]
+
+Finds the highest arrival rate of one flow that the target sustains within an
+SLA (p95 of the flow's duration, share of failed flows, and at least 95% of
+the asked-for flows actually started), the way Keycloak's benchmark reports
+logins per second. It runs a k6 scenario again and again: growing the rate by
+--factor while the SLA holds, then bisecting between the last rate that held
+and the first that did not, until they are within --precision.
+
+Every run first warms up for --warmup at the rate (VUs start, users load,
+connections open; discarded), then measures for --duration. A run the load
+generator could not drive (VUs all busy while the flows that ran were fast,
+its CPU saturated, its user pool empty) is reported as client-limited, never
+as the server's capacity; the search then exits with status 3.
+
+The scenario must run the flow in an arrival-rate scenario that takes its
+rate from AUTHFLOW_RATE, its length from AUTHFLOW_DURATION and its VUs from
+AUTHFLOW_MAX_VUS (every script in scenarios/ does); its own thresholds are
+not used. Without --target, an embedded reference server is started on
+loopback with enough users for --max, hashed before the first run.
+
+Examples:
+  authflow capacity                                    # TOTP sign-ins, embedded server
+  authflow capacity --script scenarios/signin_load.js --flow signin --p95 200ms
+  authflow capacity --target https://staging.example.com --users users.json --max 500
+  authflow capacity --closed-vus 10 --p95 50ms --out capacity.json
+
+Flags:
+`
+
 type capacityFlags struct {
 	k6, script, flow, target, users, out string
 	search                               capacity.Search
@@ -57,33 +87,7 @@ func parseCapacityFlags(args []string, stderr io.Writer) (*capacityFlags, error)
 	fs := flag.NewFlagSet("authflow capacity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: authflow capacity [flags]
-
-Finds the highest arrival rate of one flow that the target sustains within an
-SLA (p95 of the flow's duration, share of failed flows, and at least 95% of
-the asked-for flows actually started), the way Keycloak's benchmark reports
-logins per second. It runs a k6 scenario again and again: growing the rate by
---factor while the SLA holds, then bisecting between the last rate that held
-and the first that did not, until they are within --precision.
-
-Every run first warms up for --warmup at the rate (VUs start, users load,
-connections open; discarded), then measures for --duration. A run the load
-generator could not drive (VUs all busy while the flows that ran were fast,
-its CPU saturated, its user pool empty) is reported as client-limited, never
-as the server's capacity; the search then exits with status 3.
-
-The scenario must take its rate from AUTHFLOW_RATE and declare thresholds on
-authflow_flow_duration{flow:F} and authflow_flow_failed{flow:F} (every script
-in scenarios/ does). Without --target, an embedded reference server is
-started on loopback with enough users for the highest rate.
-
-Examples:
-  authflow capacity                                    # TOTP sign-ins, embedded server
-  authflow capacity --script scenarios/signin_load.js --flow signin --p95 200ms
-  authflow capacity --target https://staging.example.com --users users.json --max 500
-
-Flags:
-`)
+		fmt.Fprint(stderr, capacityUsage)
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.k6, "k6", "bin/k6", "the k6 `binary` built with the authflow extension (make build)")
