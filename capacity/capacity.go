@@ -101,7 +101,11 @@ type Search struct {
 	Factor    float64 // growth between rates while the SLA holds; >1
 	Precision float64 // stop bisecting when hi/lo <= 1+Precision
 	MaxRuns   int     // never more runs than this
-	SLA       SLA
+	// Retries is how many more times a rate that broke the SLA is run
+	// before it counts as broken: on a shared machine one window can fall
+	// on someone else's burst of work. It holds if any of its runs does.
+	Retries int
+	SLA     SLA
 }
 
 // Run is one probe and its verdict.
@@ -110,6 +114,7 @@ type Run struct {
 	OK        bool
 	LimitedBy Limit
 	Reason    string
+	Retry     bool // a repeat of a rate whose last run broke the SLA
 }
 
 // Result is the outcome of a search.
@@ -137,6 +142,8 @@ func (s Search) validate() error {
 		return fmt.Errorf("%w: precision must be > 0 (got %g)", ErrBadSearch, s.Precision)
 	case s.MaxRuns < 1:
 		return fmt.Errorf("%w: max runs must be >= 1 (got %d)", ErrBadSearch, s.MaxRuns)
+	case s.Retries < 0:
+		return fmt.Errorf("%w: retries must be >= 0 (got %d)", ErrBadSearch, s.Retries)
 	}
 	return nil
 }
@@ -150,19 +157,23 @@ func (s Search) Find(ctx context.Context, probe Probe, onRun func(Run)) (Result,
 	}
 	var res Result
 	try := func(rate float64) (bool, error) {
-		m, err := probe(ctx, rate)
-		if err != nil {
-			return false, fmt.Errorf("capacity: run at %.4g/s: %w", rate, err)
+		for attempt := 0; ; attempt++ {
+			m, err := probe(ctx, rate)
+			if err != nil {
+				return false, fmt.Errorf("capacity: run at %.4g/s: %w", rate, err)
+			}
+			m.Rate = rate
+			limit, reason := s.SLA.Classify(m)
+			ok := limit == LimitNone
+			run := Run{Measurement: m, OK: ok, LimitedBy: limit, Reason: reason, Retry: attempt > 0}
+			res.Runs = append(res.Runs, run)
+			if onRun != nil {
+				onRun(run)
+			}
+			if ok || attempt >= s.Retries || len(res.Runs) >= s.MaxRuns {
+				return ok, nil
+			}
 		}
-		m.Rate = rate
-		limit, reason := s.SLA.Classify(m)
-		ok := limit == LimitNone
-		run := Run{Measurement: m, OK: ok, LimitedBy: limit, Reason: reason}
-		res.Runs = append(res.Runs, run)
-		if onRun != nil {
-			onRun(run)
-		}
-		return ok, nil
 	}
 
 	// Grow until the SLA breaks or Max is reached.

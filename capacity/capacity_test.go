@@ -82,6 +82,30 @@ func TestFindClientLimited(t *testing.T) {
 	assert.Contains(t, Verdict(s, res, "signin_totp"), "at least")
 }
 
+// A rate that broke the SLA once and held on its retry holds; one that
+// broke it every time is the limit.
+func TestFindRetries(t *testing.T) {
+	t.Parallel()
+	runs := map[float64]int{}
+	flaky := func(_ context.Context, rate float64) (Measurement, error) {
+		runs[rate]++
+		m := Measurement{Rate: rate, Achieved: rate, Flows: 100, P95: time.Millisecond}
+		if rate >= 40 || (rate == 20 && runs[rate] == 1) {
+			m.P95 = time.Second // 20/s: a hiccup on its first run only
+		}
+		return m, nil
+	}
+	s := Search{Start: 10, Max: 1000, Factor: 2, Precision: 1, MaxRuns: 10, Retries: 1, SLA: SLA{P95: 50 * time.Millisecond}}
+	res, err := s.Find(context.Background(), flaky, nil)
+	require.NoError(t, err)
+	assert.InDelta(t, 20, res.Capacity, 1e-9)
+	assert.InDelta(t, 40, res.Limit, 1e-9)
+	assert.Equal(t, 2, runs[20])
+	assert.Equal(t, 2, runs[40], "the limit is confirmed")
+	assert.True(t, res.Runs[2].Retry)
+	assert.Equal(t, LimitLatency, res.LimitedBy)
+}
+
 func TestFindErrors(t *testing.T) {
 	t.Parallel()
 	sla := SLA{P95: time.Second}
@@ -96,6 +120,7 @@ func TestFindErrors(t *testing.T) {
 		{"err/factor-one", Search{Start: 1, Max: 10, Factor: 1, Precision: 0.1, MaxRuns: 5, SLA: sla}, knee(5), ErrBadSearch},
 		{"err/max-below-start", Search{Start: 10, Max: 1, Factor: 2, Precision: 0.1, MaxRuns: 5, SLA: sla}, knee(5), ErrBadSearch},
 		{"err/no-runs", Search{Start: 1, Max: 10, Factor: 2, Precision: 0.1, MaxRuns: 0, SLA: sla}, knee(5), ErrBadSearch},
+		{"err/negative-retries", Search{Start: 1, Max: 10, Factor: 2, Precision: 0.1, MaxRuns: 5, Retries: -1, SLA: sla}, knee(5), ErrBadSearch},
 		{"err/probe-fails", Search{Start: 1, Max: 10, Factor: 2, Precision: 0.1, MaxRuns: 5, SLA: sla},
 			func(context.Context, float64) (Measurement, error) { return Measurement{}, boom }, boom},
 	}

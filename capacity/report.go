@@ -51,6 +51,7 @@ type ReportRun struct {
 	OK           bool    `json:"ok"`
 	LimitedBy    string  `json:"limited_by"`
 	Reason       string  `json:"reason"`
+	Retry        bool    `json:"retry"`
 }
 
 func ms(d time.Duration) float64 { return round3(float64(d) / float64(time.Millisecond)) }
@@ -80,7 +81,7 @@ func NewReport(s Search, res Result, flow, script string, warmup, window time.Du
 			RatePerS: round3(run.Rate), AchievedPerS: round3(run.Achieved),
 			P95Ms: ms(run.P95), FailureRate: round6(run.ErrorRate),
 			Flows: run.Flows, Dropped: run.Dropped, VUs: run.VUs, ClientCPU: math.Round(run.ClientCPU*100) / 100,
-			OK: run.OK, LimitedBy: string(run.LimitedBy), Reason: run.Reason,
+			OK: run.OK, LimitedBy: string(run.LimitedBy), Reason: run.Reason, Retry: run.Retry,
 		})
 	}
 	return r

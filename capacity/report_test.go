@@ -50,7 +50,8 @@ func TestReportJSON(t *testing.T) {
    "client_cpu_cores": 0.21,
    "ok": true,
    "limited_by": "",
-   "reason": ""
+   "reason": "",
+   "retry": false
   },
   {
    "rate_per_s": 400,
@@ -63,7 +64,8 @@ func TestReportJSON(t *testing.T) {
    "client_cpu_cores": 0.46,
    "ok": false,
    "limited_by": "latency",
-   "reason": "p95 198.1ms > 50ms"
+   "reason": "p95 198.1ms > 50ms",
+   "retry": false
   }
  ]
 }`

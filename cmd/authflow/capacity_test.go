@@ -86,7 +86,8 @@ func serveForCapacity(t *testing.T, n int) (string, string) {
 // at least half the flows/s that a 10-VU closed loop of the same flow
 // completes on the same server in the same test.
 func TestCapacityFindsHalfTheClosedLoop(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a measurement, it must not share the CPU with the
+	// other end-to-end measurement of this package.
 	k6 := os.Getenv("AUTHFLOW_K6")
 	if k6 == "" {
 		t.Skip("AUTHFLOW_K6 is not set (make test sets it to bin/k6)")
@@ -97,7 +98,7 @@ func TestCapacityFindsHalfTheClosedLoop(t *testing.T) {
 	code := run([]string{"capacity", "--k6", k6, "--script", "../../scenarios/totp.js", "--flow", "signin_totp",
 		"--target", base, "--users", users, "--users-per-flow", "1.2",
 		"--p95", "50ms", "--warmup", "3s", "--duration", "3s", "--closed-vus", "10",
-		"--max", "4000", "--factor", "2", "--precision", "0.5", "--max-runs", "3", "--out", out}, &stdout, &stdout)
+		"--max", "4000", "--factor", "2", "--precision", "0.5", "--max-runs", "4", "--retries", "2", "--out", out}, &stdout, &stdout)
 	t.Log(stdout.String())
 	require.Contains(t, []ExitCode{ExitOK, ExitClientLimited}, code)
 	raw, err := os.ReadFile(out)
@@ -112,5 +113,5 @@ func TestCapacityFindsHalfTheClosedLoop(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &rep))
 	require.Positive(t, rep.ClosedLoop)
 	assert.GreaterOrEqual(t, rep.Capacity, 0.5*rep.ClosedLoop, "capacity vs closed loop")
-	assert.LessOrEqual(t, len(rep.Runs), 3)
+	assert.LessOrEqual(t, len(rep.Runs), 4)
 }

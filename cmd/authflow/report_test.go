@@ -208,7 +208,8 @@ func runSMS(t *testing.T, k6, base, name string) (string, string) {
 // Two back-to-back runs against one server differ by noise only: no
 // regression. A server slowed by 5 ms a call is a regression.
 func TestReportComparesRunsEndToEnd(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a measurement, it must not share the CPU with the
+	// other end-to-end measurement of this package.
 	k6 := k6ForTest(t)
 	var delay atomic.Int64
 	base := slowableServer(t, &delay)
