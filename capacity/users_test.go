@@ -70,3 +70,36 @@ func TestUserSlices(t *testing.T) {
 		})
 	}
 }
+
+// Whatever a users file holds, splitting it never panics, and a JSON file
+// accepted splits into JSON arrays of its own users.
+func FuzzUserSlices(f *testing.F) {
+	f.Add([]byte(`[{"email":"a"},{"email":"b"}]`), false, 1)
+	f.Add([]byte("email,password\na,1\n"), true, 3)
+	f.Add([]byte(`[1, "x", null, {}]`), false, 2)
+	f.Add([]byte("\n\n"), true, 0)
+	f.Fuzz(func(t *testing.T, content []byte, csv bool, want int) {
+		dir := t.TempDir()
+		name := "u.json"
+		if csv {
+			name = "u.csv"
+		}
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, content, 0o600))
+		u, err := NewUserSlices(path, dir)
+		if err != nil {
+			return
+		}
+		for range 3 {
+			out, err := u.Next(want % 1000)
+			require.NoError(t, err)
+			if !csv {
+				b, err := os.ReadFile(out)
+				require.NoError(t, err)
+				var list []json.RawMessage
+				require.NoError(t, json.Unmarshal(b, &list), "%s", b)
+				assert.LessOrEqual(t, len(list), u.Len())
+			}
+		}
+	})
+}
