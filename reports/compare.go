@@ -17,8 +17,10 @@ type Comparison struct {
 	Tolerance, FloorMs, RateFloor float64
 	// Alpha is the significance level of the tests.
 	Alpha float64
-	// Tested and Untested count the rows compared with a significance test
+	// Tested and Untested count the latency rows compared with the U-test
 	// on the runs' samples and those compared by their aggregates only.
+	// (Failure rates are tested whenever both runs give their counts, as
+	// end-of-test summaries do.)
 	Tested, Untested int
 }
 
@@ -28,7 +30,8 @@ func (c *Comparison) Method() string {
 	case c.Untested == 0 && c.Tested > 0:
 		return "samples compared: Mann-Whitney U test of the latencies, two-proportion z-test of the failure rates"
 	case c.Tested == 0:
-		return "aggregates compared (end-of-test summaries, no samples): no significance test, only changes beyond the tolerance and the floor count"
+		return "aggregates compared (end-of-test summaries, no samples): no significance test of the latencies, " +
+			"only changes beyond the tolerance and the floor count; failure rates by the two-proportion z-test on their counts"
 	}
 	return "samples compared with a significance test where both runs have them, aggregates elsewhere"
 }
@@ -164,9 +167,11 @@ func (x comparer) add(scope, name, stat, unit string, b, k float64, approx bool)
 	if d.Improved {
 		x.c.Improvements++
 	}
-	if math.IsNaN(d.PValue) {
+	switch {
+	case unit == "%":
+	case math.IsNaN(d.PValue):
 		x.c.Untested++
-	} else {
+	default:
 		x.c.Tested++
 	}
 	x.c.Rows = append(x.c.Rows, d)

@@ -234,6 +234,11 @@ func Build(in Input, opt Options) (*Model, error) {
 		}
 		m.Baseline = runStats(merged, in.BaselineTimeSeries, opt)
 		m.Comparison = Compare(m.Baseline, m.Run, opt)
+		if m.Comparison.Tested == 0 {
+			m.Notes = append(m.Notes, "The comparison with the baseline is of aggregates (no time series of both runs, so no samples): "+
+				"no significance test of the latencies was possible; only changes beyond the tolerance and the floor count. "+
+				"Give --timeseries and --baseline-timeseries to compare the samples.")
+		}
 		if m.Run.Breakdown != m.Baseline.Breakdown && m.Run.Breakdown != "" && m.Baseline.Breakdown != "" {
 			m.Notes = append(m.Notes, fmt.Sprintf("The baseline's per-step numbers come from %s, the candidate's from %s; only the steps both have are compared.", m.Baseline.Breakdown, m.Run.Breakdown))
 		}

@@ -3,6 +3,7 @@ package reports
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -115,4 +116,20 @@ func TestCompareAggregatesSaySo(t *testing.T) {
 	assert.Equal(t, 0, c.Tested)
 	assert.Contains(t, c.Method(), "aggregates compared")
 	assert.Equal(t, "no significant change", c.Headline())
+}
+
+// A report comparing summaries only says its comparison is of aggregates.
+func TestBuildNotesAggregates(t *testing.T) {
+	t.Parallel()
+	m, err := Build(Input{Runs: []*Summary{mustLoad(t, "candidate.json")}, Baseline: []*Summary{mustLoad(t, "baseline.json")}},
+		Options{Tolerance: 0.1, FloorMs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range m.Notes {
+		found = found || strings.Contains(n, "comparison with the baseline is of aggregates")
+	}
+	assert.True(t, found, "%q", m.Notes)
+	assert.Zero(t, m.Comparison.Tested)
 }
