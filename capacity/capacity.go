@@ -225,6 +225,9 @@ func Verdict(s Search, res Result, flow string) string {
 			res.Capacity, flow, res.Limit)
 	case res.Capacity == 0:
 		return fmt.Sprintf("below %.4g %s/s (the first rate tried already broke the SLA: %s)", s.Start, flow, res.LimitedBy)
+	case res.Limit == 0 && res.Capacity < s.Max:
+		return fmt.Sprintf("at least %.4g %s/s (the SLA held; the search used its %d runs before reaching --max)",
+			res.Capacity, flow, len(res.Runs))
 	case res.Limit == 0:
 		return fmt.Sprintf("at least %.4g %s/s (the SLA held up to --max)", res.Capacity, flow)
 	}

@@ -106,6 +106,28 @@ func TestFindRetries(t *testing.T) {
 	assert.Equal(t, LimitLatency, res.LimitedBy)
 }
 
+func TestVerdict(t *testing.T) {
+	t.Parallel()
+	s := Search{Start: 5, Max: 400, Factor: 2, Precision: 0.1, MaxRuns: 3, SLA: SLA{P95: 50 * time.Millisecond}}
+	tests := []struct {
+		name string
+		res  Result
+		want string
+	}{
+		{"ok/out-of-runs", Result{Capacity: 20, Runs: make([]Run, 3)}, "used its 3 runs before reaching --max"},
+		{"ok/held-to-max", Result{Capacity: 400, Runs: make([]Run, 8)}, "held up to --max"},
+		{"ok/bracketed", Result{Capacity: 100, Limit: 110, LimitedBy: LimitLatency, Runs: make([]Run, 8)}, "broken at 110/s by latency"},
+		{"ok/first-rate-broke", Result{Limit: 5, LimitedBy: LimitFailures, Runs: make([]Run, 1)}, "below 5 signin_totp/s"},
+		{"ok/client-at-first", Result{Limit: 5, LimitedBy: LimitClient, Runs: make([]Run, 1)}, "nothing is known of the server"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Contains(t, Verdict(s, tc.res, "signin_totp"), tc.want)
+		})
+	}
+}
+
 func TestFindErrors(t *testing.T) {
 	t.Parallel()
 	sla := SLA{P95: time.Second}
