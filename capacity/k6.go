@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,12 +52,24 @@ func WrapperEnv(flow string, warmup time.Duration, summary string) []string {
 const SummaryTrendStats = "avg,min,med,max,p(90),p(95),count"
 
 // Measure reads the measured window of one run from the summary the
-// wrapper wrote: the flow's p95 and failure share over the flows started
-// after the warm-up, and the rate at which iterations started then (window
-// is the measured part of the run). Dropped iterations are those of the
-// whole run: k6 does not tag them with the phase.
-func Measure(s *reports.Summary, flow string, rate float64, window time.Duration) (Measurement, error) {
+// wrapper wrote (raw, named name in messages): the flow's p95 and failure
+// share over the flows started after the warm-up, and the rate at which
+// iterations started then (window is the measured part of the run): of
+// every arrival-rate scenario, the share of its rate that started, the
+// lowest share applied to rate. Dropped iterations are those of the whole
+// run: k6 does not tag them with the phase.
+func Measure(raw []byte, name, flow string, rate float64, window time.Duration) (Measurement, error) {
 	m := Measurement{Rate: rate}
+	s, err := reports.ParseSummary(raw, name)
+	if err != nil {
+		return m, err
+	}
+	var extra struct {
+		Capacity struct {
+			RatePerS map[string]float64 `json:"rate_per_s"`
+		} `json:"authflow_capacity"`
+	}
+	_ = json.Unmarshal(raw, &extra) // absent: every iteration counts toward rate
 	sel := "{" + PhaseTag + ":measured,flow:" + flow + "}"
 	dur, ok := s.Metrics["authflow_flow_duration"+sel]
 	if !ok {
@@ -69,11 +82,27 @@ func Measure(s *reports.Summary, flow string, rate float64, window time.Duration
 	if failed, ok := s.Metrics["authflow_flow_failed"+sel]; ok {
 		m.ErrorRate, _ = failed.Value("rate")
 	}
-	iters, _ := s.Metrics["iterations{"+PhaseTag+":measured}"].Value("count")
 	if window > 0 {
-		m.Achieved = iters / window.Seconds()
+		m.Achieved = achieved(s, extra.Capacity.RatePerS, rate, window.Seconds())
 	}
 	dropped, _ := s.Metrics["dropped_iterations"].Value("count")
 	m.Dropped = int64(dropped)
 	return m, nil
+}
+
+// achieved is the rate at which measured iterations started, scaled to
+// rate by the scenario that fell furthest behind its own rate.
+func achieved(s *reports.Summary, ratePerS map[string]float64, rate, window float64) float64 {
+	share := math.Inf(1)
+	for name, r := range ratePerS {
+		if r > 0 {
+			n, _ := s.Metrics["iterations{"+PhaseTag+":measured,scenario:"+name+"}"].Value("count")
+			share = math.Min(share, n/window/r)
+		}
+	}
+	if !math.IsInf(share, 1) {
+		return rate * share
+	}
+	iters, _ := s.Metrics["iterations{"+PhaseTag+":measured}"].Value("count")
+	return iters / window
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/authflow/authflow/reports"
 )
 
 // A summary as measure.js writes it, trimmed to what Measure reads: the
@@ -31,8 +29,6 @@ const wrapperSummary = `{
 
 func TestMeasure(t *testing.T) {
 	t.Parallel()
-	s, err := reports.ParseSummary([]byte(wrapperSummary), "fixture")
-	require.NoError(t, err)
 	tests := []struct {
 		name    string
 		flow    string
@@ -44,7 +40,7 @@ func TestMeasure(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			m, err := Measure(s, tc.flow, 100, 4*time.Second)
+			m, err := Measure([]byte(wrapperSummary), "fixture", tc.flow, 100, 4*time.Second)
 			if tc.wantErr {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.flow)
@@ -58,6 +54,22 @@ func TestMeasure(t *testing.T) {
 			assert.Equal(t, int64(120), m.Dropped)
 		})
 	}
+}
+
+// Two arrival-rate scenarios each at the asked rate: the one that fell
+// behind decides how much of the rate was achieved.
+func TestMeasureAchievedPerScenario(t *testing.T) {
+	t.Parallel()
+	const raw = `{"metrics": {
+  "authflow_flow_duration{authflow_phase:measured,flow:signin}": {"type": "trend", "contains": "time", "values": {"p(95)": 3, "count": 400}},
+  "iterations{authflow_phase:measured}": {"type": "counter", "contains": "default", "values": {"count": 700}},
+  "iterations{authflow_phase:measured,scenario:plain}": {"type": "counter", "contains": "default", "values": {"count": 400}},
+  "iterations{authflow_phase:measured,scenario:totp}": {"type": "counter", "contains": "default", "values": {"count": 300}}
+ },
+ "authflow_capacity": {"rate_per_s": {"plain": 100, "totp": 100}}}`
+	m, err := Measure([]byte(raw), "fixture", "signin", 100, 4*time.Second)
+	require.NoError(t, err)
+	assert.InDelta(t, 75, m.Achieved, 1e-9, "totp started 300 of 400")
 }
 
 func TestWriteWrapper(t *testing.T) {

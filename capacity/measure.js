@@ -21,13 +21,37 @@ const summaryPath = __ENV.AUTHFLOW_CAPACITY_SUMMARY || 'capacity.summary.json';
 // ends, for AUTHFLOW_DURATION (the throughput the capacity is compared with).
 const closedVUs = Number(__ENV.AUTHFLOW_CAPACITY_CLOSED_VUS || 0);
 
+// seconds parses a k6 duration such as "1s", "500ms", "1m30s".
+function seconds(d) {
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let m;
+  while ((m = re.exec(String(d))) !== null) total += Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2]];
+  return total || 1;
+}
+
+// Every arrival-rate scenario runs at one constant rate for the whole run
+// (a ramping one at its highest stage), so the measured window holds one
+// rate; its rate per second goes into the summary, to tell how much of it
+// started.
 const original = scenario.options || {};
 const execOf = {};
 const scenarios = {};
+const ratePerS = {};
 for (const [name, sc] of Object.entries(original.scenarios || {})) {
   execOf[name] = sc.exec || 'default';
-  const copy = Object.assign({}, sc, { exec: 'authflowCapacityExec' });
-  if (copy.maxVUs) copy.preAllocatedVUs = copy.maxVUs;
+  let copy = Object.assign({}, sc, { exec: 'authflowCapacityExec' });
+  if (copy.executor === 'ramping-arrival-rate') {
+    const rate = Math.max(copy.startRate || 0, ...(copy.stages || []).map((st) => st.target));
+    copy = {
+      executor: 'constant-arrival-rate', exec: copy.exec, rate, timeUnit: copy.timeUnit || '1s',
+      duration: __ENV.AUTHFLOW_DURATION, maxVUs: copy.maxVUs || copy.preAllocatedVUs, tags: copy.tags, env: copy.env,
+    };
+  }
+  if (copy.executor === 'constant-arrival-rate') {
+    copy.preAllocatedVUs = copy.maxVUs = Math.max(copy.maxVUs || 0, copy.preAllocatedVUs || 0);
+    ratePerS[name] = copy.rate / seconds(copy.timeUnit || '1s');
+  }
   scenarios[name] = copy;
 }
 
@@ -38,6 +62,9 @@ const thresholds = {
   [`authflow_flow_duration{authflow_phase:measured,flow:${flow}}`]: ['p(95)>=0'],
   [`authflow_flow_failed{authflow_phase:measured,flow:${flow}}`]: ['rate>=0'],
 };
+for (const name of Object.keys(ratePerS)) {
+  thresholds[`iterations{authflow_phase:measured,scenario:${name}}`] = ['count>=0'];
+}
 
 export const options = Object.assign({}, original, { thresholds });
 if (original.scenarios) options.scenarios = scenarios;
@@ -75,5 +102,6 @@ export function teardown(data) {
 
 // handleSummary writes k6's end-of-test metrics only: never setup data.
 export function handleSummary(data) {
-  return { [summaryPath]: JSON.stringify({ state: data.state, metrics: data.metrics }) };
+  const rates = closedVUs > 0 ? {} : ratePerS;
+  return { [summaryPath]: JSON.stringify({ state: data.state, metrics: data.metrics, authflow_capacity: { rate_per_s: rates } }) };
 }

@@ -23,7 +23,6 @@ import (
 
 	"github.com/authflow/authflow/capacity"
 	"github.com/authflow/authflow/refserver"
-	"github.com/authflow/authflow/reports"
 )
 
 func init() {
@@ -348,11 +347,11 @@ func (f *capacityFlags) run(ctx context.Context, dir string, rate float64, close
 	} else if err != nil && !errors.As(err, &ee) {
 		return capacity.Measurement{}, fmt.Errorf("k6: %w", err)
 	}
-	s, err := reports.LoadSummary(sum)
+	raw, err := os.ReadFile(sum)
 	if err != nil {
 		return capacity.Measurement{}, fmt.Errorf("reading the run's summary: %w", err)
 	}
-	m, err := capacity.Measure(s, f.flow, rate, f.duration)
+	m, err := capacity.Measure(raw, filepath.Base(sum), f.flow, rate, f.duration)
 	if err != nil {
 		return m, err
 	}
