@@ -28,7 +28,7 @@ type Comparison struct {
 func (c *Comparison) Method() string {
 	switch {
 	case c.Untested == 0 && c.Tested > 0:
-		return "samples compared: Mann-Whitney U test of the latencies, two-proportion z-test of the failure rates"
+		return "samples compared: Mann-Whitney U test of the per-second medians and p95s of the latencies, two-proportion z-test of the failure rates"
 	case c.Tested == 0:
 		return "aggregates compared (end-of-test summaries, no samples): no significance test of the latencies, " +
 			"only changes beyond the tolerance and the floor count; failure rates by the two-proportion z-test on their counts"
@@ -142,7 +142,7 @@ func (x comparer) add(scope, name, stat, unit string, b, k float64, approx bool)
 		return
 	}
 	d := Delta{Scope: scope, Name: name, Stat: stat, Unit: unit, Base: b, Cand: k, Diff: k - b, Rel: math.NaN(), Approx: approx,
-		PValue: significance(x.base, x.cand, sampleKey(scope, name), unit)}
+		PValue: significance(x.base, x.cand, sampleKey(scope, name), stat)}
 	if b != 0 {
 		d.Rel = d.Diff / b
 	}
@@ -178,10 +178,11 @@ func (x comparer) add(scope, name, stat, unit string, b, k float64, approx bool)
 }
 
 // significance is the p-value of the change of the row key between the
-// runs' samples (unit "ms") or counts (unit "%"); NaN when either run has
-// only aggregates for it.
-func significance(base, cand *RunStats, key, unit string) float64 {
-	if unit == "%" {
+// runs' one-second blocks (stat "p50" or "p95") or counts (a failure rate);
+// NaN when either run has only aggregates for it.
+func significance(base, cand *RunStats, key, stat string) float64 {
+	p := map[string]float64{"p50": 0.5, "p95": 0.95}[stat]
+	if p == 0 {
 		b, ok1 := base.counts[key]
 		k, ok2 := cand.counts[key]
 		if !ok1 || !ok2 {
@@ -193,7 +194,7 @@ func significance(base, cand *RunStats, key, unit string) float64 {
 	if b == nil || k == nil {
 		return math.NaN()
 	}
-	return mannWhitney(b, k)
+	return mannWhitney(b.stat(p), k.stat(p))
 }
 
 // Regressed returns the rows flagged as regressions.

@@ -121,7 +121,7 @@ type RunStats struct {
 	Timeline          *Timeline
 
 	// samples and counts are what the comparison tests (significance.go).
-	samples map[string][]float64
+	samples map[string]blocks
 	counts  map[string]proportion
 }
 

@@ -9,9 +9,55 @@ import (
 // samples is significant, as benchstat uses it.
 const DefaultAlpha = 0.05
 
-// minSamples is the fewest samples per side the U-test is run on; with
-// fewer no change is ever significant.
+// minSamples is the fewest observations per side the U-test is run on;
+// with fewer no change is ever significant.
 const minSamples = 5
+
+// minPerBlock is the fewest samples a one-second block needs to give an
+// observation.
+const minPerBlock = 3
+
+// blocks are a run's latency samples grouped by the second they were
+// recorded in. Requests of one second share the machine's state (a burst
+// of other work, a garbage collection), so they are not independent
+// observations; the seconds nearly are. Each block's median is one
+// observation for the p50 row, its p95 for the p95 row, as benchstat takes
+// each run of a benchmark as one observation.
+type blocks [][]float64
+
+// stat is the statistic of every block with at least minPerBlock samples:
+// p in [0,1].
+func (b blocks) stat(p float64) []float64 {
+	var out []float64
+	for _, v := range b {
+		if len(v) >= minPerBlock {
+			out = append(out, Percentile(sortedCopy(v), p))
+		}
+	}
+	return out
+}
+
+func sortedCopy(v []float64) []float64 {
+	out := append([]float64(nil), v...)
+	sort.Float64s(out)
+	return out
+}
+
+func toBlocks(bySecond map[int64][]float64) blocks {
+	if len(bySecond) == 0 {
+		return nil
+	}
+	secs := make([]int64, 0, len(bySecond))
+	for s := range bySecond {
+		secs = append(secs, s)
+	}
+	sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
+	out := make(blocks, 0, len(secs))
+	for _, s := range secs {
+		out = append(out, bySecond[s])
+	}
+	return out
+}
 
 // sampleKey names the samples of one compared row: scope and name.
 func sampleKey(scope, name string) string { return scope + "\x00" + name }
@@ -20,14 +66,14 @@ func sampleKey(scope, name string) string { return scope + "\x00" + name }
 type proportion struct{ trues, n float64 }
 
 // collectSamples keeps, for the comparison, every latency sample of the
-// run (overall, per flow, per step) and the counts behind every failure
-// rate, from the time series.
+// run (overall, per flow, per step) in one-second blocks, and the counts
+// behind every failure rate, from the time series.
 func (r *RunStats) collectSamples(ts *TimeSeries) {
-	r.samples = map[string][]float64{}
+	r.samples = map[string]blocks{}
 	r.counts = map[string]proportion{}
 	keep := func(key, metric string, sel map[string]string) {
-		if v, kept := ts.Values(metric, sel); kept && len(v) > 0 {
-			r.samples[key] = v
+		if b := toBlocks(ts.BySecond(metric, sel)); b != nil {
+			r.samples[key] = b
 		}
 	}
 	count := func(key, metric string, sel map[string]string) {

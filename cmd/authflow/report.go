@@ -56,12 +56,13 @@ Comparison with an earlier run:
                         percentage points (default 0, e.g. 0.5%)
   --alpha P             a change between the samples of the two runs counts
                         only when a significance test says p < P (default
-                        0.05): Mann-Whitney U on the latencies of each step,
-                        flow and overall, two-proportion z-test on failure
-                        rates. Two runs of one build differ by noise; noise is
-                        "no significant change". With summaries only (no
-                        time series) there are no samples: the aggregates are
-                        compared, and only the tolerance and floors decide
+                        0.05): Mann-Whitney U on the per-second medians (p50)
+                        and p95s of the latencies of each step, flow and
+                        overall, two-proportion z-test on failure counts. Two
+                        runs of one build differ by noise; noise is "no
+                        significant change". With summaries only (no time
+                        series) there are no latency samples: the aggregates
+                        are compared, and only the tolerance and floors decide
   --fail-on-regression  exit 1 when any regression is found
 
 Output:

@@ -185,7 +185,7 @@ func slowableServer(t *testing.T, delay *atomic.Int64) string {
 	return ts.URL
 }
 
-// runSMS runs scenarios/sms.js for 4 s at 10/s and returns its summary and
+// runSMS runs scenarios/sms.js for 7 s at 10/s and returns its summary and
 // time series.
 func runSMS(t *testing.T, k6, base, name string) (string, string) {
 	t.Helper()
@@ -194,7 +194,7 @@ func runSMS(t *testing.T, k6, base, name string) (string, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, k6, "run", "--quiet", "--no-usage-report", "--out", "json="+series, "../../scenarios/sms.js")
-	cmd.Env = append(os.Environ(), "AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS=", "AUTHFLOW_RATE=10", "AUTHFLOW_DURATION=4s",
+	cmd.Env = append(os.Environ(), "AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS=", "AUTHFLOW_RATE=10", "AUTHFLOW_DURATION=7s",
 		"AUTHFLOW_MAX_VUS=20", "AUTHFLOW_OUT="+dir, "AUTHFLOW_SUMMARY="+sum, "K6_NO_USAGE_REPORT=true")
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
