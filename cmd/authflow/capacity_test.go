@@ -115,3 +115,28 @@ func TestCapacityFindsHalfTheClosedLoop(t *testing.T) {
 	assert.GreaterOrEqual(t, rep.Capacity, 0.5*rep.ClosedLoop, "capacity vs closed loop")
 	assert.LessOrEqual(t, len(rep.Runs), 4)
 }
+
+// A rate the load generator cannot drive (one VU for 1000 flows/s) is a
+// client limit: said so, exit status 3, never a server capacity.
+func TestCapacityClientLimited(t *testing.T) {
+	k6 := os.Getenv("AUTHFLOW_K6")
+	if k6 == "" {
+		t.Skip("AUTHFLOW_K6 is not set (make test sets it to bin/k6)")
+	}
+	out := filepath.Join(t.TempDir(), "capacity.json")
+	var stdout bytes.Buffer
+	code := run([]string{"capacity", "--k6", k6, "--script", "../../scenarios/totp.js", "--p95", "50ms",
+		"--warmup", "1s", "--duration", "2s", "--start", "1000", "--max", "1000", "--max-runs", "1",
+		"--max-vus", "1", "--users-per-flow", "0.5", "--out", out}, &stdout, &stdout)
+	require.Equal(t, ExitClientLimited, code, stdout.String())
+	assert.Contains(t, stdout.String(), "client-limited at 1000 signin_totp/s")
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var rep struct {
+		Capacity  float64 `json:"capacity_per_s"`
+		LimitedBy string  `json:"limited_by"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	assert.Equal(t, "client", rep.LimitedBy)
+	assert.Zero(t, rep.Capacity)
+}
