@@ -176,6 +176,9 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res, err := f.find(ctx, work, stdout)
+	if errors.Is(err, capacity.ErrBadSearch) {
+		return usageError(err)
+	}
 	if err != nil {
 		return err
 	}

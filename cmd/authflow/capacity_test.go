@@ -30,6 +30,7 @@ func TestCapacityFlags(t *testing.T) {
 		{"err/negative-warmup", []string{"--script", "capacity.go", "--k6", "go", "--warmup", "-1s"}},
 		{"err/short-window", []string{"--script", "capacity.go", "--k6", "go", "--duration", "100ms"}},
 		{"err/no-vus", []string{"--script", "capacity.go", "--k6", "go", "--max-vus", "0"}},
+		{"err/max-below-start", []string{"--script", "capacity.go", "--k6", "go", "--target", "http://127.0.0.1:1", "--start", "10", "--max", "5"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
