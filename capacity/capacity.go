@@ -79,7 +79,8 @@ func (s SLA) Classify(m Measurement) (Limit, string) {
 	case m.Client != "":
 		return LimitClient, "client-limited: " + m.Client
 	case m.Flows == 0:
-		return LimitFailures, "no flow completed in the measured window"
+		return LimitFailures, "no flow started in the measured window: every VU was still busy " +
+			"(with flows the server did not answer, or with its own first iteration)"
 	case s.P95 > 0 && m.P95 > s.P95:
 		return LimitLatency, fmt.Sprintf("p95 %s > %s", m.P95.Round(time.Millisecond/10), s.P95)
 	case m.ErrorRate > s.ErrorRate:
