@@ -15,6 +15,33 @@ type Comparison struct {
 	// has and the other lacks; they are not compared.
 	OnlyBaseline, OnlyCandidate   []string
 	Tolerance, FloorMs, RateFloor float64
+	// Alpha is the significance level of the tests.
+	Alpha float64
+	// Tested and Untested count the latency rows compared with the U-test
+	// on the runs' samples and those compared by their aggregates only.
+	// (Failure rates are tested whenever both runs give their counts, as
+	// end-of-test summaries do.)
+	Tested, Untested int
+}
+
+// Method says how the rows were compared, in the reader's words.
+func (c *Comparison) Method() string {
+	switch {
+	case c.Untested == 0 && c.Tested > 0:
+		return "samples compared: Mann-Whitney U test of the per-second medians and p95s of the latencies, two-proportion z-test of the failure rates"
+	case c.Tested == 0:
+		return "aggregates compared (end-of-test summaries, no samples): no significance test of the latencies, " +
+			"only changes beyond the tolerance and the floor count; failure rates by the two-proportion z-test on their counts"
+	}
+	return "samples compared with a significance test where both runs have them, aggregates elsewhere"
+}
+
+// Headline is the comparison's outcome in one phrase.
+func (c *Comparison) Headline() string {
+	if c.Regressions == 0 && c.Improvements == 0 {
+		return "no significant change"
+	}
+	return plural(c.Regressions, "regression", "regressions") + ", " + plural(c.Improvements, "improvement", "improvements")
 }
 
 // Delta is one compared number.
@@ -29,42 +56,24 @@ type Delta struct {
 	Regressed  bool
 	Improved   bool
 	Approx     bool // one side is an estimate
+	// PValue is the significance test's p-value on the two runs' samples;
+	// NaN when the row compares aggregates only.
+	PValue float64
 }
 
 // Compare compares a candidate run with a baseline: per flow and per step
 // p50, p95 and failure rate, and the overall HTTP and flow numbers. A change
 // for the worse is a regression when it exceeds both the relative tolerance
-// and the absolute floor.
+// and the absolute floor and, where both runs have samples (time series),
+// the samples differ significantly (p < Alpha): two runs of one build
+// against one server differ by noise, which is not a regression.
 func Compare(base, cand *RunStats, opt Options) *Comparison {
-	c := &Comparison{Baseline: base.Label, Candidate: cand.Label, Tolerance: opt.Tolerance, FloorMs: opt.FloorMs, RateFloor: opt.RateFloor}
-	add := func(scope, name, stat, unit string, b, k float64, approx bool) {
-		if math.IsNaN(b) || math.IsNaN(k) {
-			return
-		}
-		d := Delta{Scope: scope, Name: name, Stat: stat, Unit: unit, Base: b, Cand: k, Diff: k - b, Rel: math.NaN(), Approx: approx}
-		if b != 0 {
-			d.Rel = d.Diff / b
-		}
-		floor := opt.FloorMs
-		if unit == "%" {
-			floor = opt.RateFloor
-		}
-		beyond := func(diff float64) bool {
-			if diff <= floor || diff <= 0 {
-				return false
-			}
-			return b == 0 || diff/math.Abs(b) > opt.Tolerance
-		}
-		d.Regressed = beyond(d.Diff)
-		d.Improved = beyond(-d.Diff)
-		if d.Regressed {
-			c.Regressions++
-		}
-		if d.Improved {
-			c.Improvements++
-		}
-		c.Rows = append(c.Rows, d)
+	if opt.Alpha == 0 {
+		opt.Alpha = DefaultAlpha
 	}
+	c := &Comparison{Baseline: base.Label, Candidate: cand.Label, Tolerance: opt.Tolerance, FloorMs: opt.FloorMs, RateFloor: opt.RateFloor, Alpha: opt.Alpha}
+	cmp := comparer{c: c, base: base, cand: cand, opt: opt}
+	add := cmp.add
 	latency := func(scope, name string, b, k Stats) {
 		approx := b.Approx || k.Approx
 		add(scope, name, "p50", "ms", b.P50, k.P50, approx)
@@ -118,6 +127,74 @@ func Compare(base, cand *RunStats, opt Options) *Comparison {
 	sort.Strings(c.OnlyBaseline)
 	sort.Strings(c.OnlyCandidate)
 	return c
+}
+
+// comparer adds the rows of one comparison.
+type comparer struct {
+	c          *Comparison
+	base, cand *RunStats
+	opt        Options
+}
+
+// add compares one number; NaN on either side means it is not compared.
+func (x comparer) add(scope, name, stat, unit string, b, k float64, approx bool) {
+	if math.IsNaN(b) || math.IsNaN(k) {
+		return
+	}
+	d := Delta{Scope: scope, Name: name, Stat: stat, Unit: unit, Base: b, Cand: k, Diff: k - b, Rel: math.NaN(), Approx: approx,
+		PValue: significance(x.base, x.cand, sampleKey(scope, name), stat)}
+	if b != 0 {
+		d.Rel = d.Diff / b
+	}
+	floor := x.opt.FloorMs
+	if unit == "%" {
+		floor = x.opt.RateFloor
+	}
+	beyond := func(diff float64) bool {
+		if diff <= floor || diff <= 0 {
+			return false
+		}
+		if !math.IsNaN(d.PValue) && d.PValue >= x.opt.Alpha {
+			return false
+		}
+		return b == 0 || diff/math.Abs(b) > x.opt.Tolerance
+	}
+	d.Regressed = beyond(d.Diff)
+	d.Improved = beyond(-d.Diff)
+	if d.Regressed {
+		x.c.Regressions++
+	}
+	if d.Improved {
+		x.c.Improvements++
+	}
+	switch {
+	case unit == "%":
+	case math.IsNaN(d.PValue):
+		x.c.Untested++
+	default:
+		x.c.Tested++
+	}
+	x.c.Rows = append(x.c.Rows, d)
+}
+
+// significance is the p-value of the change of the row key between the
+// runs' one-second blocks (stat "p50" or "p95") or counts (a failure rate);
+// NaN when either run has only aggregates for it.
+func significance(base, cand *RunStats, key, stat string) float64 {
+	p := map[string]float64{"p50": 0.5, "p95": 0.95}[stat]
+	if p == 0 {
+		b, ok1 := base.counts[key]
+		k, ok2 := cand.counts[key]
+		if !ok1 || !ok2 {
+			return math.NaN()
+		}
+		return proportionTest(b, k)
+	}
+	b, k := base.samples[key], cand.samples[key]
+	if b == nil || k == nil {
+		return math.NaN()
+	}
+	return mannWhitney(b.stat(p), k.stat(p))
 }
 
 // Regressed returns the rows flagged as regressions.

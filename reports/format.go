@@ -98,6 +98,17 @@ func fmtDelta(d Delta) string {
 	return abs + " (" + signed(trimZeros(fmt.Sprintf("%.1f", math.Abs(d.Rel)*100)), d.Rel) + "%)"
 }
 
+// fmtP formats a p-value: "0.003", "<0.001", "–" when no test was made.
+func fmtP(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "–"
+	case p < 0.001:
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", p)
+}
+
 func signed(s string, v float64) string {
 	s = strings.TrimPrefix(s, "-")
 	switch {

@@ -138,7 +138,7 @@ func RenderJUnit(w io.Writer, m *Model) error {
 		s := junitSuite{Name: "regressions vs baseline"}
 		for _, d := range cmp.Rows {
 			tc := junitTestCase{Name: d.Name + " " + d.Stat, Classname: "regressions." + d.Scope}
-			detail := fmt.Sprintf("baseline %s, candidate %s, change %s", fmtStat(d.Base, d.Unit), fmtStat(d.Cand, d.Unit), fmtDelta(d))
+			detail := fmt.Sprintf("baseline %s, candidate %s, change %s, p %s", fmtStat(d.Base, d.Unit), fmtStat(d.Cand, d.Unit), fmtDelta(d), fmtP(d.PValue))
 			if d.Regressed {
 				tc.Failure = &junitFailure{Message: "regression: " + detail, Type: "regression", Text: xmlText(detail)}
 			} else {

@@ -174,13 +174,17 @@ func mdConformance(b *bytes.Buffer, c *Conformance) {
 }
 
 func mdComparison(b *bytes.Buffer, c *Comparison) {
-	fmt.Fprintf(b, "\n### Comparison with the baseline: %d regressions, %d improvements\n\n", c.Regressions, c.Improvements)
+	fmt.Fprintf(b, "\n### Comparison with the baseline: %s\n\n", c.Headline())
 	fmt.Fprintf(b, "Baseline %s vs candidate %s; tolerance %s", mdCodeList([]string{c.Baseline}), mdCodeList([]string{c.Candidate}), fmtPct(c.Tolerance))
 	if c.FloorMs > 0 {
 		fmt.Fprintf(b, ", floor %s", fmtMs(c.FloorMs))
 	}
 	if c.RateFloor > 0 {
 		fmt.Fprintf(b, ", rate floor %s pp", trimZeros(fmt.Sprintf("%.2f", c.RateFloor*100)))
+	}
+	fmt.Fprintf(b, "; %s", c.Method())
+	if c.Tested > 0 {
+		fmt.Fprintf(b, "; significant when p < %s", trimZeros(fmt.Sprintf("%.3f", c.Alpha)))
 	}
 	b.WriteString(".\n")
 	var rows []Delta
@@ -192,7 +196,7 @@ func mdComparison(b *bytes.Buffer, c *Comparison) {
 	if len(rows) == 0 {
 		return
 	}
-	b.WriteString("\n| | Name | Stat | Baseline | Candidate | Change |\n|:-:|:--|:--|--:|--:|--:|\n")
+	b.WriteString("\n| | Name | Stat | Baseline | Candidate | Change | p |\n|:-:|:--|:--|--:|--:|--:|--:|\n")
 	for _, wantReg := range []bool{true, false} {
 		for _, d := range rows {
 			if d.Regressed != wantReg {
@@ -209,10 +213,10 @@ func mdComparison(b *bytes.Buffer, c *Comparison) {
 			if d.Approx {
 				approx = " ≈"
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s%s | %s |\n", icon, mdCell(d.Name), d.Stat, fmtStat(d.Base, d.Unit), fmtStat(d.Cand, d.Unit), approx, fmtDelta(d))
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s%s | %s | %s |\n", icon, mdCell(d.Name), d.Stat, fmtStat(d.Base, d.Unit), fmtStat(d.Cand, d.Unit), approx, fmtDelta(d), fmtP(d.PValue))
 		}
 	}
-	b.WriteString("\n🔺 regression · 🔹 improvement beyond the tolerance\n")
+	b.WriteString("\n🔺 regression · 🔹 improvement: significant, beyond the tolerance and the floor · p: the test's p-value, – for aggregates\n")
 }
 
 func mdApprox(s Stats) string {

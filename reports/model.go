@@ -36,6 +36,11 @@ type Options struct {
 	// RateFloor is the same for failure rates, as a fraction: 0.005 is half
 	// a percentage point.
 	RateFloor float64
+	// Alpha is the p-value under which a change between the samples of two
+	// runs is significant; zero means DefaultAlpha. Without samples (end-of-
+	// test summaries only) no test can be made, and the tolerance and the
+	// floors alone decide.
+	Alpha float64
 	// FailOnRegression makes a regression fail the verdict; otherwise it is
 	// a warning.
 	FailOnRegression bool
@@ -114,6 +119,10 @@ type RunStats struct {
 	HasTimeSeries     bool
 	TimeSeriesSources []string
 	Timeline          *Timeline
+
+	// samples and counts are what the comparison tests (significance.go).
+	samples map[string]blocks
+	counts  map[string]proportion
 }
 
 // FlowStats are the numbers of one flow.
@@ -225,6 +234,11 @@ func Build(in Input, opt Options) (*Model, error) {
 		}
 		m.Baseline = runStats(merged, in.BaselineTimeSeries, opt)
 		m.Comparison = Compare(m.Baseline, m.Run, opt)
+		if m.Comparison.Tested == 0 {
+			m.Notes = append(m.Notes, "The comparison with the baseline is of aggregates (no time series of both runs, so no samples): "+
+				"no significance test of the latencies was possible; only changes beyond the tolerance and the floor count. "+
+				"Give --timeseries and --baseline-timeseries to compare the samples.")
+		}
 		if m.Run.Breakdown != m.Baseline.Breakdown && m.Run.Breakdown != "" && m.Baseline.Breakdown != "" {
 			m.Notes = append(m.Notes, fmt.Sprintf("The baseline's per-step numbers come from %s, the candidate's from %s; only the steps both have are compared.", m.Baseline.Breakdown, m.Run.Breakdown))
 		}
@@ -331,12 +345,14 @@ func runStats(s *Summary, ts *TimeSeries, opt Options) *RunStats {
 		if v, kept := ts.Values("authflow_flow_duration", nil); kept && len(v) > 0 && math.IsNaN(r.FlowDuration.P99) {
 			r.FlowDuration.P99 = statsFromValues(v).P99
 		}
+		r.collectSamples(ts)
 	} else {
 		r.FlowStats = flowsFromSubmetrics(s)
 		r.StepStats = stepsFromSubmetrics(s)
 		if len(r.FlowStats) > 0 || len(r.StepStats) > 0 {
 			r.Breakdown = "submetrics"
 		}
+		r.collectCounts(s)
 	}
 	return r
 }
@@ -688,7 +704,7 @@ func verdict(m *Model) Verdict {
 			}
 			v.Reasons = append(v.Reasons, msg)
 		} else {
-			good = append(good, "no regressions vs the baseline")
+			good = append(good, "no significant change vs the baseline")
 		}
 	}
 	if c := m.Conformance; c != nil && c.Passed && c.Counts[conformance.Warn] > 0 && v.Status == StatusPass {

@@ -47,6 +47,7 @@ type series struct {
 	metric string
 	tags   map[string]string
 	values []float64 // trend values, for kept trends only
+	secs   []int64   // the Unix second of each of values
 	sum    float64   // counter total, rate trues, trend sum
 	n      int64     // points
 	min    float64
@@ -251,6 +252,7 @@ func (r *TimeSeriesReader) add(metric string, t time.Time, v float64, tags map[s
 	s.max = math.Max(s.max, v)
 	if r.keep[metric] {
 		s.values = append(s.values, v)
+		s.secs = append(s.secs, t.Unix())
 	}
 	tick := t.UnixMilli() / tickMs
 	sec := ts.ticks[tick]
@@ -328,6 +330,21 @@ func (ts *TimeSeries) Values(metric string, sel map[string]string) ([]float64, b
 		out = append(out, s.values...)
 	}
 	return out, kept
+}
+
+// BySecond returns the kept values of metric in series matching sel,
+// grouped by the second they were recorded in (a Unix second per group).
+func (ts *TimeSeries) BySecond(metric string, sel map[string]string) map[int64][]float64 {
+	out := map[int64][]float64{}
+	for _, s := range ts.series {
+		if s.metric != metric || !matches(s.tags, sel) {
+			continue
+		}
+		for i, v := range s.values {
+			out[s.secs[i]] = append(out[s.secs[i]], v)
+		}
+	}
+	return out
 }
 
 // Sum returns the sum of values and the number of points of metric in

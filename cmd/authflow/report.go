@@ -47,13 +47,22 @@ Inputs:
 Comparison with an earlier run:
   --baseline FILE       summary of the baseline run (repeatable, like --summary)
   --baseline-timeseries FILE
-                        its time series (repeatable), for exact per-step numbers
+                        its time series (repeatable); with the time series of
+                        both runs their samples are compared
   --tolerance PCT       how much worse than the baseline p50, p95 or failure
                         rate may be before it is a regression (default 10%)
-  --floor DURATION      ignore latency changes smaller than this, so 1ms -> 2ms
-                        is not a regression (default 0, e.g. 5ms)
+  --floor DURATION      ignore latency changes smaller than this (default 1ms)
   --rate-floor PCT      ignore failure-rate changes smaller than this many
                         percentage points (default 0, e.g. 0.5%)
+  --alpha P             a change between the samples of the two runs counts
+                        only when a significance test says p < P (default
+                        0.05): Mann-Whitney U on the per-second medians (p50)
+                        and p95s of the latencies of each step, flow and
+                        overall, two-proportion z-test on failure counts. Two
+                        runs of one build differ by noise; noise is "no
+                        significant change". With summaries only (no time
+                        series) there are no latency samples: the aggregates
+                        are compared, and only the tolerance and floors decide
   --fail-on-regression  exit 1 when any regression is found
 
 Output:
@@ -69,8 +78,9 @@ Examples:
   authflow report --summary part1.json --summary part2.json \
       --timeseries part1.ndjson --timeseries part2.ndjson \
       --conformance conformance.json --out report
-  authflow report --summary new.json --baseline main.json \
-      --tolerance 10% --floor 5ms --fail-on-regression --out report
+  authflow report --summary new.json --timeseries new.ndjson \
+      --baseline main.json --baseline-timeseries main.ndjson \
+      --tolerance 10% --fail-on-regression --out report
 `
 
 // reportList is a repeatable string flag.
@@ -120,11 +130,12 @@ type reportFlags struct {
 	conformance, out, title                     string
 	tolerance, rateFloor                        reportPercent
 	floor                                       reportMs
+	alpha                                       float64
 	failOnRegression                            bool
 }
 
 func runReport(args []string, stdout, stderr io.Writer) error {
-	f := reportFlags{tolerance: reportPercent{0.10}}
+	f := reportFlags{tolerance: reportPercent{0.10}, floor: reportMs{1}}
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -136,6 +147,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&f.tolerance, "tolerance", "")
 	fs.Var(&f.floor, "floor", "")
 	fs.Var(&f.rateFloor, "rate-floor", "")
+	fs.Float64Var(&f.alpha, "alpha", reports.DefaultAlpha, "")
 	fs.BoolVar(&f.failOnRegression, "fail-on-regression", false, "")
 	fs.StringVar(&f.out, "out", "", "")
 	fs.StringVar(&f.title, "title", "", "")
@@ -161,6 +173,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if len(f.baselineTS) > 0 && len(f.baseline) == 0 {
 		return usageError(errors.New("--baseline-timeseries needs --baseline"))
 	}
+	if f.alpha <= 0 || f.alpha >= 1 {
+		return usageError(fmt.Errorf("--alpha %g: want a p-value threshold between 0 and 1, such as 0.05", f.alpha))
+	}
 	if len(f.baseline) > 0 && len(f.summaries) == 0 {
 		return usageError(errors.New("--baseline needs a --summary to compare with"))
 	}
@@ -173,6 +188,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		Tolerance:        f.tolerance.v,
 		FloorMs:          f.floor.ms,
 		RateFloor:        f.rateFloor.v,
+		Alpha:            f.alpha,
 		FailOnRegression: f.failOnRegression,
 		Generated:        time.Now(),
 	})
@@ -184,6 +200,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s %s\n", m.Verdict.Status, m.Verdict.Headline)
+	if c := m.Comparison; c != nil {
+		fmt.Fprintf(stdout, "comparison with the baseline: %s (%s)\n", c.Headline(), c.Method())
+	}
 	for _, p := range paths {
 		fmt.Fprintf(stdout, "wrote %s\n", p)
 	}

@@ -2,11 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/authflow/authflow/refserver"
 )
 
 const reportFixtures = "../../reports/testdata/"
@@ -127,6 +139,7 @@ func TestReportUsageErrors(t *testing.T) {
 		{"summary as conformance", []string{"--conformance", reportFixtures + "baseline.json", "--out", out}, "pass it with --summary"},
 		{"bad tolerance", []string{"--summary", reportFixtures + "baseline.json", "--tolerance", "lots", "--out", out}, "want a percentage"},
 		{"bad floor", []string{"--summary", reportFixtures + "baseline.json", "--floor", "soon", "--out", out}, "want a duration"},
+		{"bad alpha", []string{"--summary", reportFixtures + "baseline.json", "--alpha", "5", "--out", out}, "--alpha 5: want a p-value"},
 		{"timeseries alone", []string{"--timeseries", reportFixtures + "baseline.ndjson", "--conformance", reportFixtures + "conformance.json", "--out", out}, "needs the run's --summary"},
 		{"baseline alone", []string{"--baseline", reportFixtures + "baseline.json", "--conformance", reportFixtures + "conformance.json", "--out", out}, "needs a --summary"},
 	}
@@ -141,4 +154,84 @@ func TestReportUsageErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// k6ForTest returns bin/k6 from AUTHFLOW_K6, or skips (make test sets it).
+func k6ForTest(t *testing.T) string {
+	t.Helper()
+	k6 := os.Getenv("AUTHFLOW_K6")
+	if k6 == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AUTHFLOW_K6 is not set in CI: make test builds bin/k6 and sets it")
+		}
+		t.Skip("AUTHFLOW_K6 is not set (make test sets it to bin/k6)")
+	}
+	return k6
+}
+
+// slowableServer is a reference server whose API calls sleep for delay.
+func slowableServer(t *testing.T, delay *atomic.Int64) string {
+	t.Helper()
+	srv, err := refserver.New(refserver.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := time.Duration(delay.Load()); d > 0 && (strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/auth/")) {
+			time.Sleep(d)
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// runSMS runs scenarios/sms.js for 7 s at 10/s and returns its summary and
+// time series.
+func runSMS(t *testing.T, k6, base, name string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	sum, series := filepath.Join(dir, name+".json"), filepath.Join(dir, name+".ndjson")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k6, "run", "--quiet", "--no-usage-report", "--out", "json="+series, "../../scenarios/sms.js")
+	cmd.Env = append(os.Environ(), "AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS=", "AUTHFLOW_RATE=10", "AUTHFLOW_DURATION=7s",
+		"AUTHFLOW_MAX_VUS=20", "AUTHFLOW_OUT="+dir, "AUTHFLOW_SUMMARY="+sum, "K6_NO_USAGE_REPORT=true")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 99 {
+		err = nil // a crossed threshold is still a run to compare
+	}
+	require.NoError(t, err, "%s", out)
+	return sum, series
+}
+
+// Two back-to-back runs against one server differ by noise only: no
+// regression. A server slowed by 5 ms a call is a regression.
+func TestReportComparesRunsEndToEnd(t *testing.T) {
+	// Not parallel: a measurement, it must not share the CPU with the
+	// other end-to-end measurement of this package.
+	k6 := k6ForTest(t)
+	var delay atomic.Int64
+	base := slowableServer(t, &delay)
+	aSum, aTS := runSMS(t, k6, base, "first")
+	bSum, bTS := runSMS(t, k6, base, "second")
+	delay.Store(int64(5 * time.Millisecond))
+	cSum, cTS := runSMS(t, k6, base, "slowed")
+
+	compare := func(sum, ts string) (ExitCode, string) {
+		dir := t.TempDir()
+		code, out, errOut := runReportCLI(t, "report", "--summary", sum, "--timeseries", ts, "--baseline", aSum,
+			"--baseline-timeseries", aTS, "--tolerance", "10%", "--fail-on-regression", "--out", dir)
+		md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+		_, cmp, _ := strings.Cut(string(md), "### Comparison")
+		t.Logf("%s", cmp)
+		return code, out + errOut + cmp
+	}
+	code, out := compare(bSum, bTS)
+	assert.Equal(t, ExitOK, code, out)
+	assert.Regexp(t, `comparison with the baseline: (no significant change|0 regressions)`, out)
+	code, out = compare(cSum, cTS)
+	assert.Equal(t, ExitFailure, code, out)
+	assert.Regexp(t, `regressions? vs the baseline`, out)
+	assert.Contains(t, out, "samples compared")
 }
