@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/grafana/sobek"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -102,4 +103,96 @@ func TestHostObjectsAsSetupData(t *testing.T) {
 	assert.NotContains(t, back.Picked, "user", "the picked user is hidden")
 	assert.Contains(t, back.Picked["session"], "clientId")
 	assert.NotContains(t, string(got), "Token\":", "no token of the session")
+}
+
+// testItem is the Go value of the host objects TestHostObjectTable makes:
+// a table with a field every object has, a conditional one, a hidden one
+// and a read-only one.
+type testItem struct {
+	name  string
+	label string
+	key   string
+}
+
+var testItemType = &hostType[testItem]{fields: []field[testItem]{
+	{name: "name", get: func(v *testItem, _ *sobek.Runtime) any { return v.name }},
+	{
+		name:    "label",
+		get:     func(v *testItem, _ *sobek.Runtime) any { return v.label },
+		present: func(v *testItem) bool { return v.label != "" },
+	},
+	{name: "key", hidden: true, get: func(v *testItem, _ *sobek.Runtime) any { return v.key }},
+	{name: "kind", readOnly: true, get: func(_ *testItem, _ *sobek.Runtime) any { return "item" }},
+}}
+
+// TestHostObjectTable holds the one host-object mechanism to plain-object
+// semantics over a small table: order, conditional keys, hidden and
+// read-only fields, extra fields, a sealed type, and each key listed once,
+// including a conditional key the object lacks and the script sets.
+func TestHostObjectTable(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		item   testItem
+		extra  bool
+		sealed bool
+		js     string
+		want   string
+	}{
+		"ok/keys":          {item: testItem{name: "a", label: "l"}, js: `Object.keys(o).join()`, want: `name,label,kind`},
+		"ok/keys-absent":   {item: testItem{name: "a"}, js: `Object.keys(o).join()`, want: `name,kind`},
+		"ok/extra-last":    {item: testItem{name: "a"}, extra: true, js: `o.z = 1; Object.keys(o).join()`, want: `name,kind,x,z`},
+		"ok/hidden-read":   {item: testItem{key: "k"}, extra: true, js: `[o.key, o.secret, 'key' in o, JSON.stringify(o).indexOf('k"') < 0].join()`, want: `k,s,true,true`},
+		"ok/set-absent":    {item: testItem{name: "a"}, js: `o.z = 0; o.label = 'm'; Object.keys(o).join() + '|' + JSON.stringify(o)`, want: `name,kind,z,label|{"name":"a","kind":"item","z":0,"label":"m"}`},
+		"ok/set-own":       {item: testItem{name: "a", label: "l"}, js: `o.z = 0; o.label = 'm'; Object.keys(o).join()`, want: `name,label,kind,z`},
+		"ok/delete-readd":  {item: testItem{name: "a"}, js: `o.z = 0; o.y = 1; delete o.z; delete o.name; o.z = 2; [Object.keys(o).join(), o.name].join('|')`, want: `kind,y,z|`},
+		"ok/read-only":     {item: testItem{name: "a"}, js: `o.kind = 'x'; delete o.kind; o.kind`, want: `item`},
+		"ok/sealed":        {item: testItem{name: "a"}, sealed: true, js: `o.name = 'b'; o.z = 1; delete o.name; [o.name, 'z' in o].join()`, want: `a,false`},
+		"ok/json-as-plain": {item: testItem{name: "a", label: "l"}, extra: true, js: `o.q = [1]; JSON.stringify(o) === JSON.stringify(Object.assign({}, o))`, want: `true`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rt := sobek.New()
+			typ := &hostType[testItem]{fields: testItemType.fields, sealed: tc.sealed}
+			if tc.extra {
+				extra := []extraField{{name: "x", v: rt.ToValue(1)}, {name: "secret", v: rt.ToValue("s"), hidden: true}}
+				typ.extra = func(*testItem) []extraField { return extra }
+			}
+			h := &hostObject[testItem]{rt: rt, typ: typ, v: tc.item}
+			require.NoError(t, rt.Set("o", rt.NewDynamicObject(h)))
+			got, err := rt.RunString(tc.js)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got.String(), tc.js)
+			b, err := json.Marshal(h)
+			require.NoError(t, err)
+			assert.Equal(t, mustRun(t, rt, `JSON.stringify(o)`), string(b), "json.Marshal as JSON.stringify")
+		})
+	}
+}
+
+func mustRun(t *testing.T, rt *sobek.Runtime, js string) string {
+	t.Helper()
+	v, err := rt.RunString(js)
+	require.NoError(t, err)
+	return v.String()
+}
+
+// TestHostObjectsListAKeyOnce: a user or a result lacking a conditional
+// property (externalId, attempts) that the script sets lists it once, last,
+// as a plain object would.
+func TestHostObjectsListAKeyOnce(t *testing.T) {
+	t.Parallel()
+	srv := refServer(t, refserver.Config{})
+	v := newTestVU(t, nil)
+	v.run(fmt.Sprintf(`var hooks = new authflow.Hooks(%[1]q + '/__hooks');
+		var c = new authflow.Client({ baseURL: %[1]q });`, srv.URL))
+	v.toVU()
+	for name, tc := range map[string]struct{ js, want string }{
+		"ok/user-external-id": {`var u = new authflow.UserPicker([{ email: 'a@x.test', password: 'p' }], { name: 'once' }).next();
+			u.externalId = 'e'; Object.keys(u).slice(5).join()`, `twoFactor,externalId`},
+		"ok/result-attempts": {`var r = c.signIn({ email: 'nobody@x.test', password: 'wrong' }); r.attempts = 2; Object.keys(r).slice(9).join()`, `steps,attempts`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tc.want, v.run(tc.js).String(), tc.js)
+		})
+	}
 }

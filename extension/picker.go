@@ -706,7 +706,7 @@ func (p *UserPicker) Next() sobek.Value {
 	if e == nil {
 		return sobek.Null()
 	}
-	return rt.NewDynamicObject(&userObject{rt: rt, u: e.user, lease: id})
+	return newLeasedUserObject(rt, e.user, id)
 }
 
 // Release ends a user's reservation and records how its flow ended:
@@ -734,7 +734,7 @@ func (p *UserPicker) Release(call sobek.FunctionCall) sobek.Value {
 // script's own object, success, otp_rejected and failure may have sent one.
 func totpSentBy(v sobek.Value, outcome b2core.Outcome) bool {
 	if r, ok := wrapped[*resultObj](v); ok {
-		return totpSent(r.res.steps)
+		return totpSent(r.v.res.steps)
 	}
 	switch outcome {
 	case b2core.OutcomeSuccess, b2core.OutcomeOTPRejected, b2core.OutcomeFailure:

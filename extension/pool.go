@@ -340,7 +340,7 @@ func (sp *SessionPool) Discard(session sobek.Value) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, s := range p.sessions {
-		if s.ref == js.ref {
+		if s.ref == js.v {
 			p.remove(s)
 			if sp.held == s {
 				sp.held = nil

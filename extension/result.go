@@ -2,7 +2,6 @@ package extension
 
 import (
 	"encoding/json"
-	"slices"
 
 	"github.com/grafana/sobek"
 
@@ -14,21 +13,15 @@ import (
 // never listed, so JSON.stringify(result) never prints one.
 type resultFields struct {
 	rt     *sobek.Runtime
-	fields []resultField
-}
-
-type resultField struct {
-	name   string
-	v      sobek.Value
-	hidden bool
+	fields []extraField
 }
 
 func (f *resultFields) set(name string, v any) {
-	f.fields = append(f.fields, resultField{name: name, v: f.rt.ToValue(v)})
+	f.fields = append(f.fields, extraField{name: name, v: f.rt.ToValue(v)})
 }
 
 func (f *resultFields) hide(name string, v any) {
-	f.fields = append(f.fields, resultField{name: name, v: f.rt.ToValue(v), hidden: true})
+	f.fields = append(f.fields, extraField{name: name, v: f.rt.ToValue(v), hidden: true})
 }
 
 // observeReason, when set (by the package's tests), sees the reason of
@@ -48,7 +41,7 @@ func (c *Client) resultObjectWith(res *callResult, extra, always func(f *resultF
 		observeReason(res.reason)
 	}
 	rt := c.mi.vu.Runtime()
-	r := &resultObj{rt: rt, res: res}
+	r := &resultObj{rt: rt, typ: resultType, v: resultData{res: res}}
 	if (extra != nil && res.ok()) || always != nil {
 		f := resultFields{rt: rt}
 		if extra != nil && res.ok() {
@@ -57,7 +50,7 @@ func (c *Client) resultObjectWith(res *callResult, extra, always func(f *resultF
 		if always != nil {
 			always(&f)
 		}
-		r.fields = f.fields
+		r.v.extra = f.fields
 	}
 	o := rt.NewDynamicObject(r)
 	if c.opts.Throw && !res.ok() && !(res.outcome == b2core.OutcomeLockout && c.opts.OnLockout == lockoutSkip) {
@@ -71,124 +64,36 @@ func (c *Client) resultObjectWith(res *callResult, extra, always func(f *resultF
 // waitedMs, retryAfter, steps, attempts?}, in that order, then the call's
 // own fields. durationMs is the call's requests and the client's own work;
 // waitedMs the waits the client chose (never inside durationMs).
-type resultObj struct {
-	rt     *sobek.Runtime
-	res    *callResult
-	fields []resultField
-	overlay
-	// steps is the array, made on first read.
+type resultObj = hostObject[resultData]
+
+// resultData is a call's result, its own fields, and the steps array, made
+// on first read.
+type resultData struct {
+	res   *callResult
+	extra []extraField
 	steps *sobek.Object
 }
 
-var _ sobek.DynamicObject = (*resultObj)(nil)
-
-// resultKeys are a result's own properties, in order.
-var resultKeys = [...]string{
-	"ok", "flow", "outcome", "step", "status", "reason", "durationMs", "waitedMs", "retryAfter", "steps", "attempts",
-}
-
-// retried says whether the result shows attempts.
-func (r *resultObj) retried() bool { return r.res.attempts > 1 }
-
-// field returns the call's own field named key.
-func (r *resultObj) field(key string) (resultField, bool) {
-	for _, f := range r.fields {
-		if f.name == key {
-			return f, true
-		}
-	}
-	return resultField{}, false
-}
-
-// Get implements sobek.DynamicObject.
-func (r *resultObj) Get(key string) sobek.Value {
-	if v, ok := r.get(key); ok {
-		return v
-	}
-	res := r.res
-	switch key {
-	case "ok":
-		return r.rt.ToValue(res.ok())
-	case "flow":
-		return r.rt.ToValue(res.flow)
-	case "outcome":
-		return r.rt.ToValue(string(res.outcome))
-	case "step":
-		return r.rt.ToValue(res.step)
-	case "status":
-		return r.rt.ToValue(res.status)
-	case "reason":
-		return r.rt.ToValue(res.reason)
-	case "durationMs":
-		return r.rt.ToValue(ms(res.duration))
-	case "retryAfter":
-		return r.rt.ToValue(res.retryAfter.Seconds())
-	case "steps":
-		if r.steps == nil {
-			r.steps = r.rt.NewDynamicArray(&stepsArray{rt: r.rt, steps: res.steps})
-		}
-		return r.steps
-	case "attempts":
-		if r.retried() {
-			return r.rt.ToValue(res.attempts)
-		}
-	case "waitedMs":
-		return r.rt.ToValue(ms(res.waited))
-	}
-	if f, ok := r.field(key); ok {
-		return f.v
-	}
-	return nil
-}
-
-// own reports whether key is one of the result's properties as made.
-func (r *resultObj) own(key string) bool {
-	if key == "attempts" {
-		return r.retried()
-	}
-	if slices.Contains(resultKeys[:], key) {
-		return true
-	}
-	_, ok := r.field(key)
-	return ok
-}
-
-// Set implements sobek.DynamicObject.
-func (r *resultObj) Set(key string, val sobek.Value) bool {
-	r.set(key, val, r.own(key))
-	return true
-}
-
-// Has implements sobek.DynamicObject.
-func (r *resultObj) Has(key string) bool {
-	if v, ok := r.get(key); ok {
-		return v != nil
-	}
-	return r.own(key)
-}
-
-// Delete implements sobek.DynamicObject.
-func (r *resultObj) Delete(key string) bool {
-	if r.Has(key) {
-		r.del(key)
-	}
-	return true
-}
-
-// Keys implements sobek.DynamicObject: hidden fields are left out.
-func (r *resultObj) Keys() []string {
-	keys := make([]string, 0, len(resultKeys)+len(r.fields)+len(r.added))
-	for _, k := range resultKeys {
-		if r.Has(k) {
-			keys = append(keys, k)
-		}
-	}
-	for _, f := range r.fields {
-		if v, changed := r.get(f.name); !f.hidden && (!changed || v != nil) {
-			keys = append(keys, f.name)
-		}
-	}
-	return r.appendAdded(keys)
+var resultType = &hostType[resultData]{
+	extra: func(d *resultData) []extraField { return d.extra },
+	fields: []field[resultData]{
+		{name: "ok", get: func(d *resultData, _ *sobek.Runtime) any { return d.res.ok() }},
+		{name: "flow", get: func(d *resultData, _ *sobek.Runtime) any { return d.res.flow }},
+		{name: "outcome", get: func(d *resultData, _ *sobek.Runtime) any { return string(d.res.outcome) }},
+		{name: "step", get: func(d *resultData, _ *sobek.Runtime) any { return d.res.step }},
+		{name: "status", get: func(d *resultData, _ *sobek.Runtime) any { return d.res.status }},
+		{name: "reason", get: func(d *resultData, _ *sobek.Runtime) any { return d.res.reason }},
+		{name: "durationMs", get: func(d *resultData, _ *sobek.Runtime) any { return ms(d.res.duration) }},
+		{name: "waitedMs", get: func(d *resultData, _ *sobek.Runtime) any { return ms(d.res.waited) }},
+		{name: "retryAfter", get: func(d *resultData, _ *sobek.Runtime) any { return d.res.retryAfter.Seconds() }},
+		{name: "steps", get: func(d *resultData, rt *sobek.Runtime) any {
+			if d.steps == nil {
+				d.steps = rt.NewDynamicArray(&stepsArray{rt: rt, steps: d.res.steps})
+			}
+			return d.steps
+		}},
+		{name: "attempts", get: func(d *resultData, _ *sobek.Runtime) any { return d.res.attempts }, present: func(d *resultData) bool { return d.res.attempts > 1 }},
+	},
 }
 
 // stepsArray is a result's steps. Most scripts never read them, so each
@@ -234,9 +139,6 @@ func (a *stepsArray) Set(i int, v sobek.Value) bool {
 }
 
 func (a *stepsArray) SetLen(n int) bool { return n == len(a.steps) }
-
-// MarshalJSON implements json.Marshaler (see marshalObject).
-func (r *resultObj) MarshalJSON() ([]byte, error) { return marshalObject(r.Keys(), r.Get) }
 
 // MarshalJSON implements json.Marshaler: the steps as an array of objects.
 func (a *stepsArray) MarshalJSON() ([]byte, error) {

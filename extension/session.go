@@ -42,60 +42,32 @@ func (r *sessionRef) set(s b2core.Session) {
 	r.s = s
 }
 
-// jsSession is the script's view of a sessionRef: a read-only object whose
-// token properties can be read (session.accessToken, for a script's own
-// k6/http calls) but are not enumerable, so that JSON.stringify(session)
-// and console.log(session) never print a token.
-type jsSession struct {
-	rt  *sobek.Runtime
-	ref *sessionRef
-}
+// jsSession is the script's view of a sessionRef: a read-only host object
+// (see hostobject.go) whose token properties can be read
+// (session.accessToken, for a script's own k6/http calls) but are hidden,
+// so that JSON.stringify(session) and console.log(session) never print a
+// token.
+type jsSession = hostObject[*sessionRef]
 
-var _ sobek.DynamicObject = (*jsSession)(nil)
-
-// sessionKeys are the enumerable properties: nothing secret.
-var sessionKeys = []string{"clientId", "accessExpiresAt", "refreshExpiresAt"}
+var sessionType = &hostType[*sessionRef]{sealed: true, fields: []field[*sessionRef]{
+	{name: "clientId", get: func(r **sessionRef, _ *sobek.Runtime) any { return (*r).get().ClientID }},
+	{name: "accessToken", get: func(r **sessionRef, _ *sobek.Runtime) any { return (*r).get().AccessToken }, hidden: true},
+	{name: "refreshToken", get: func(r **sessionRef, _ *sobek.Runtime) any { return (*r).get().RefreshToken }, hidden: true},
+	{name: "accessExpiresAt", get: func(r **sessionRef, _ *sobek.Runtime) any { return timeValue((*r).get().AccessExpiresAt) }},
+	{name: "refreshExpiresAt", get: func(r **sessionRef, _ *sobek.Runtime) any { return timeValue((*r).get().RefreshExpiresAt) }},
+}}
 
 func newJSSession(rt *sobek.Runtime, ref *sessionRef) *sobek.Object {
-	return rt.NewDynamicObject(&jsSession{rt: rt, ref: ref})
+	return rt.NewDynamicObject(&jsSession{rt: rt, typ: sessionType, v: ref})
 }
 
-func timeValue(rt *sobek.Runtime, t time.Time) sobek.Value {
+// timeValue is t as the script reads it: RFC 3339, or null if unset.
+func timeValue(t time.Time) any {
 	if t.IsZero() {
-		return sobek.Null()
+		return nil
 	}
-	return rt.ToValue(t.UTC().Format(time.RFC3339))
+	return t.UTC().Format(time.RFC3339)
 }
-
-func (j *jsSession) Get(key string) sobek.Value {
-	s := j.ref.get()
-	switch key {
-	case "clientId":
-		return j.rt.ToValue(s.ClientID)
-	case "accessToken":
-		return j.rt.ToValue(s.AccessToken)
-	case "refreshToken":
-		return j.rt.ToValue(s.RefreshToken)
-	case "accessExpiresAt":
-		return timeValue(j.rt, s.AccessExpiresAt)
-	case "refreshExpiresAt":
-		return timeValue(j.rt, s.RefreshExpiresAt)
-	}
-	return nil
-}
-
-func (j *jsSession) Set(string, sobek.Value) bool { return false }
-
-func (j *jsSession) Has(key string) bool {
-	switch key {
-	case "clientId", "accessToken", "refreshToken", "accessExpiresAt", "refreshExpiresAt":
-		return true
-	}
-	return false
-}
-
-func (j *jsSession) Delete(string) bool { return false }
-func (j *jsSession) Keys() []string     { return sessionKeys }
 
 // sessionArg reads a session argument: an object this extension returned
 // (shared with the pool it came from, if any), or a plain object with
@@ -106,7 +78,7 @@ func sessionArg(rt *sobek.Runtime, v sobek.Value) (*sessionRef, error) {
 		return nil, nil //nolint:nilnil // no session is a valid argument for some flows
 	}
 	if js, ok := wrapped[*jsSession](v); ok {
-		return js.ref, nil
+		return js.v, nil
 	}
 	obj, ok := v.(*sobek.Object)
 	if !ok {
@@ -133,7 +105,3 @@ func sessionArg(rt *sobek.Runtime, v sobek.Value) (*sessionRef, error) {
 	}
 	return newSessionRef(&s), nil
 }
-
-// MarshalJSON implements json.Marshaler: the session's listed properties,
-// no token (see marshalObject).
-func (j *jsSession) MarshalJSON() ([]byte, error) { return marshalObject(j.Keys(), j.Get) }

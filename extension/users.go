@@ -293,7 +293,7 @@ func nullable(s string) any {
 // user is data, not options); email is required.
 func userArg(rt *sobek.Runtime, v sobek.Value, what string) (User, error) {
 	if uo, ok := wrapped[*userObject](v); ok {
-		if u, unchanged := uo.user(); unchanged {
+		if u, unchanged := unchangedUser(uo); unchanged {
 			return u, nil
 		}
 	}
