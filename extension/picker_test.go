@@ -74,9 +74,11 @@ func TestPickerMaxWaitHonoured(t *testing.T) {
 	assert.Equal(t, true, out["first"])
 	assert.Equal(t, true, out["none"])
 	assert.GreaterOrEqual(t, num(out["waited"]), 300.0)
-	assert.Less(t, num(out["waited"]), 350.0)
+	// The upper bounds leave room for a loaded CI machine under -race; what
+	// they catch is a wait until a lease or TOTP step ends (seconds).
+	assert.Less(t, num(out["waited"]), 1000.0)
 	assert.Equal(t, true, out["again"], "a refused password does not spend the TOTP step")
-	assert.Less(t, num(out["quick"]), 150.0, "a freed user is taken at once")
+	assert.Less(t, num(out["quick"]), 500.0, "a freed user is taken at once")
 	var warned bool
 	for _, e := range v.logs.AllEntries() {
 		if assert.NotContains(t, e.Message, "{") {
