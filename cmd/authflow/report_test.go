@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -186,7 +187,8 @@ func slowableServer(t *testing.T, delay *atomic.Int64) string {
 }
 
 // runSMS runs scenarios/sms.js for 7 s at 10/s and returns its summary and
-// time series.
+// time series. It may run in a goroutine of its own: it reports a failure
+// with t.Errorf, never t.FailNow.
 func runSMS(t *testing.T, k6, base, name string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -201,36 +203,45 @@ func runSMS(t *testing.T, k6, base, name string) (string, string) {
 	if errors.As(err, &ee) && ee.ExitCode() == 99 {
 		err = nil // a crossed threshold is still a run to compare
 	}
-	require.NoError(t, err, "%s", out)
+	assert.NoError(t, err, "%s", out)
 	return sum, series
 }
 
-// Two back-to-back runs against one server differ by noise only: no
-// regression. A server slowed by 5 ms a call is a regression.
+// Two runs of one scenario against one server differ by noise only: no
+// regression. A server slowed by 5 ms a call is a regression. The runs
+// compared are made side by side, two k6 processes at once, so that both
+// see the same machine: on a shared machine, runs made one after the other
+// can meet different loads, which the comparison rightly reports.
 func TestReportComparesRunsEndToEnd(t *testing.T) {
 	// Not parallel: a measurement, it must not share the CPU with the
 	// other end-to-end measurement of this package.
 	k6 := k6ForTest(t)
-	var delay atomic.Int64
-	base := slowableServer(t, &delay)
-	aSum, aTS := runSMS(t, k6, base, "first")
-	bSum, bTS := runSMS(t, k6, base, "second")
-	delay.Store(int64(5 * time.Millisecond))
-	cSum, cTS := runSMS(t, k6, base, "slowed")
+	var none, slow atomic.Int64
+	base, slowed := slowableServer(t, &none), slowableServer(t, &slow)
+	slow.Store(int64(5 * time.Millisecond))
+	sideBySide := func(baseA, nameA, baseB, nameB string) (sumA, tsA, sumB, tsB string) {
+		var wg sync.WaitGroup
+		wg.Go(func() { sumA, tsA = runSMS(t, k6, baseA, nameA) })
+		wg.Go(func() { sumB, tsB = runSMS(t, k6, baseB, nameB) })
+		wg.Wait()
+		return
+	}
+	aSum, aTS, bSum, bTS := sideBySide(base, "first", base, "second")
+	a2Sum, a2TS, cSum, cTS := sideBySide(base, "third", slowed, "slowed")
 
-	compare := func(sum, ts string) (ExitCode, string) {
+	compare := func(baseSum, baseTS, sum, ts string) (ExitCode, string) {
 		dir := t.TempDir()
-		code, out, errOut := runReportCLI(t, "report", "--summary", sum, "--timeseries", ts, "--baseline", aSum,
-			"--baseline-timeseries", aTS, "--tolerance", "10%", "--fail-on-regression", "--out", dir)
+		code, out, errOut := runReportCLI(t, "report", "--summary", sum, "--timeseries", ts, "--baseline", baseSum,
+			"--baseline-timeseries", baseTS, "--tolerance", "10%", "--fail-on-regression", "--out", dir)
 		md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
 		_, cmp, _ := strings.Cut(string(md), "### Comparison")
 		t.Logf("%s", cmp)
 		return code, out + errOut + cmp
 	}
-	code, out := compare(bSum, bTS)
+	code, out := compare(aSum, aTS, bSum, bTS)
 	assert.Equal(t, ExitOK, code, out)
 	assert.Regexp(t, `comparison with the baseline: (no significant change|0 regressions)`, out)
-	code, out = compare(cSum, cTS)
+	code, out = compare(a2Sum, a2TS, cSum, cTS)
 	assert.Equal(t, ExitFailure, code, out)
 	assert.Regexp(t, `regressions? vs the baseline`, out)
 	assert.Contains(t, out, "samples compared")
