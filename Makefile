@@ -19,13 +19,14 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './
 export AUTHFLOW_K6 := $(CURDIR)/bin/k6
 export AUTHFLOW_BIN := $(CURDIR)/bin/authflow
 
-.PHONY: all build run test unit fuzz bench lint types fmt clean help
+.PHONY: all build run test unit measure fuzz bench lint types fmt clean help
 
 all: build
 
 help:
 	@echo "make run    - build, start the reference server, run the main job, print where the results are"
 	@echo "make test   - lint, types, build, all tests with -race (incl. end-to-end bin/k6 runs), brief fuzzing"
+	@echo "make measure - the tests that measure (capacity search, run comparison), alone on the machine"
 	@echo "make build  - bin/k6 (k6 $(K6_VERSION) + k6/x/authflow, built by xk6) and bin/authflow"
 	@echo "make bench  - Go benchmarks and k6 comparison runs (figures in README)"
 	@echo "make lint   - gofmt, go vet, staticcheck and actionlint"
@@ -66,10 +67,15 @@ types: node_modules
 unit: node_modules
 	$(GO) test -race -count=1 -timeout 25m ./...
 
+# Tests that measure (the capacity search against a closed loop, the run
+# comparison) skip in `unit` and run here, one at a time, alone on the machine.
+measure: build
+	AUTHFLOW_MEASURE=1 $(GO) test -count=1 -timeout 10m -run 'TestCapacityFindsHalfTheClosedLoop|TestReportComparesRunsEndToEnd' ./cmd/authflow/
+
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-test: lint types build unit fuzz
+test: lint types build unit measure fuzz
 
 bench: build
 	./scripts/bench.sh

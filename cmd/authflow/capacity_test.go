@@ -87,12 +87,7 @@ func serveForCapacity(t *testing.T, n int) (string, string) {
 // at least half the flows/s that a 10-VU closed loop of the same flow
 // completes on the same server in the same test.
 func TestCapacityFindsHalfTheClosedLoop(t *testing.T) {
-	// Not parallel: a measurement, it must not share the CPU with the
-	// other end-to-end measurement of this package.
-	k6 := os.Getenv("AUTHFLOW_K6")
-	if k6 == "" {
-		t.Skip("AUTHFLOW_K6 is not set (make test sets it to bin/k6)")
-	}
+	k6 := measurementK6(t)
 	base, users := serveForCapacity(t, 60_000)
 	out := filepath.Join(t.TempDir(), "capacity.json")
 	var stdout bytes.Buffer
