@@ -198,8 +198,6 @@ func (c *Client) send(ctx context.Context, s step) (*Request, *Response, error) 
 	}
 	switch body := s.body.(type) {
 	case nil:
-	case jsonBody:
-		req.Body = body.appendJSON(make([]byte, 0, 192))
 	default:
 		b, err := json.Marshal(body)
 		if err != nil {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-
-	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // DecodeError says why an answer is not what the documents say. Reason is
@@ -33,24 +31,12 @@ func shapef(format string, args ...any) *DecodeError {
 	return &DecodeError{Reason: fmt.Sprintf(format, args...)}
 }
 
-// unmarshal decodes JSON, tolerating the documents' trailing commas, and
-// turns decoder errors into a *DecodeError that holds no value of the answer.
-//
-// A well-formed answer is decoded once, by go-json-experiment/json's v1
-// package: encoding/json's semantics on the faster v2 engine (see
-// decodeWizardOnePass). Anything it refuses is decoded again from scratch by
-// encoding/json, whose errors this package words and whose syntax errors
-// may be trailing commas to forgive.
+// unmarshal decodes JSON with encoding/json, tolerating the trailing commas
+// of the vendor's own examples (the seeds README: a client must tolerate
+// them), and turns decoder errors into a *DecodeError that holds no value
+// of the answer. It is the one fallback of the hand-written decoders
+// (decode_fast.go) and the one decoder of every other answer.
 func unmarshal(b []byte, v any) error {
-	if jsonv1.Unmarshal(b, v) == nil {
-		return nil
-	}
-	reflect.ValueOf(v).Elem().SetZero()
-	return unmarshalCareful(b, v)
-}
-
-// unmarshalCareful is unmarshal by encoding/json alone.
-func unmarshalCareful(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return &DecodeError{Reason: "empty body"}
 	}
@@ -196,27 +182,29 @@ type wizardFrame struct {
 // gives the zero D, whatever D is.
 //
 // The answers of the sign-in flow are read first by hand-written decoders
-// (decode_fast.go); anything they do not take is decoded reflectively.
+// (decode_fast.go); anything they do not take, and every other answer, is
+// decoded by encoding/json alone (decodeWizardStdlib), which words the
+// errors.
 func DecodeWizard[D any](body []byte) (*Wizard[D], error) {
 	if w, ok := decodeWizardFast[D](body); ok {
 		return w, nil
 	}
-	return decodeWizard[D](body, jsonv1.Unmarshal, unmarshal)
+	return decodeWizardStdlib[D](body)
 }
 
-// decodeWizard is DecodeWizard with its decoders given: fast, for the one
-// pass, and careful, for the frame (FuzzFastDecodeAgrees passes
-// encoding/json's to compare).
-func decodeWizard[D any](body []byte, fast, careful func([]byte, any) error) (*Wizard[D], error) {
-	// Pointer data keep the careful path: there `{}` means no data (nil),
+// decodeWizardStdlib is DecodeWizard by encoding/json alone: one pass when
+// D allows it, else (or when that pass refuses the answer) the frame and
+// then its data.
+func decodeWizardStdlib[D any](body []byte) (*Wizard[D], error) {
+	// Pointer data keep the frame path: there `{}` means no data (nil),
 	// where one pass would make an empty value.
 	if _, raw := any(new(D)).(*json.RawMessage); !raw && reflect.TypeFor[D]().Kind() != reflect.Pointer {
-		if w, ok := decodeWizardOnePass[D](body, fast); ok {
+		if w, ok := decodeWizardOnePass[D](body); ok {
 			return w, nil
 		}
 	}
 	var f wizardFrame
-	if err := careful(body, &f); err != nil {
+	if err := unmarshal(body, &f); err != nil {
 		return nil, err
 	}
 	if f.Workflow == nil {
@@ -256,23 +244,13 @@ type typedFrame[D any] struct {
 	Workflow *string `json:"workflow"`
 }
 
-// decodeWizardOnePass is the fast path of DecodeWizard for a well-formed
-// answer: one decoder pass instead of the frame and then its data, which a
-// load generator pays on every step. Anything unusual (an error, data as
-// [] on a terminate step, a missing field) reports false, and DecodeWizard
-// takes the careful path that words the error.
-//
-// DecodeWizard's pass uses go-json-experiment/json's v1 package:
-// encoding/json's semantics (case-insensitive names, the same types and
-// nulls) on the v2 engine, which decodes a sign-in answer in less than half
-// the time with half the allocations (BenchmarkDecodeWizard). It is the code
-// Go's own encoding/json becomes under GOEXPERIMENT=jsonv2, and k6 already
-// links it (its browser module), so bin/k6 gains no new module. Errors never
-// come from it: they go to the careful path, whose messages are
-// encoding/json's.
-func decodeWizardOnePass[D any](body []byte, decode func([]byte, any) error) (*Wizard[D], bool) {
+// decodeWizardOnePass decodes a well-formed answer in one encoding/json
+// pass instead of the frame and then its data. Anything unusual (an error,
+// data as [] on a terminate step, a missing field) reports false, and the
+// frame path words the error.
+func decodeWizardOnePass[D any](body []byte) (*Wizard[D], bool) {
 	var f typedFrame[D]
-	if decode(body, &f) != nil || f.Workflow == nil || f.UUID == nil {
+	if json.Unmarshal(body, &f) != nil || f.Workflow == nil || f.UUID == nil {
 		return nil, false
 	}
 	w := &Wizard[D]{Workflow: *f.Workflow, UUID: *f.UUID}

@@ -2,16 +2,20 @@ package b2core
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // BenchmarkDecodeWizard measures decoding the four answers of the sign-in +
-// Google TOTP flow, as the reference server writes them, three ways side by
+// Google TOTP flow, as the reference server writes them, four ways side by
 // side: DecodeWizard as it is (the hand-written decoders of decode_fast.go),
-// the reflective one pass of go-json-experiment/json's v1 package (what
-// DecodeWizard falls back to) and encoding/json alone.
+// one reflective pass by go-json-experiment/json v2 (with the options that
+// read names as encoding/json does) and by its v1 package (encoding/json's
+// semantics on the v2 engine), and encoding/json alone (DecodeWizard's
+// fallback).
 //
 //	go test -run='^$' -bench=DecodeWizard -benchmem ./b2core/
 func BenchmarkDecodeWizard(b *testing.B) {
@@ -44,7 +48,8 @@ func benchAnswer[D any](body string) func(b *testing.B) {
 			fn   func([]byte) (*Wizard[D], error)
 		}{
 			{"fast", DecodeWizard[D]},
-			{"jsonv1", func(b []byte) (*Wizard[D], error) { return decodeWizard[D](b, jsonv1.Unmarshal, unmarshal) }},
+			{"jsonv2", decodeWizardWith[D](func(b []byte, v any) error { return jsonv2.Unmarshal(b, v, v2Names) })},
+			{"jsonv1", decodeWizardWith[D](jsonv1.Unmarshal)},
 			{"stdlib", decodeWizardStdlib[D]},
 		} {
 			b.Run(dec.name, func(b *testing.B) {
@@ -56,5 +61,62 @@ func benchAnswer[D any](body string) func(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// v2Names make json v2 match names as encoding/json does: case-insensitively,
+// but with underscores and dashes exact.
+var v2Names = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
+
+// decodeWizardWith is DecodeWizard's one pass (or, for raw data, its frame)
+// by decode alone, for a well-formed answer.
+func decodeWizardWith[D any](decode func([]byte, any) error) func([]byte) (*Wizard[D], error) {
+	return func(b []byte) (*Wizard[D], error) {
+		w := &Wizard[D]{}
+		if raw, ok := any(&w.Data).(*json.RawMessage); ok {
+			var f wizardFrame
+			if err := decode(b, &f); err != nil || f.UUID == nil || f.Workflow == nil {
+				return nil, errors.New("refused")
+			}
+			w.UUID, w.Workflow, *raw = *f.UUID, *f.Workflow, f.Data
+			return w, nil
+		}
+		var f typedFrame[D]
+		if err := decode(b, &f); err != nil || f.UUID == nil || f.Workflow == nil || f.Data == nil {
+			return nil, errors.New("refused")
+		}
+		w.UUID, w.Workflow, w.Data = *f.UUID, *f.Workflow, *f.Data
+		return w, nil
+	}
+}
+
+// BenchmarkEncodeBodies measures encoding the three request bodies of the
+// sign-in + Google TOTP flow by encoding/json (what the client uses) and by
+// go-json-experiment/json v2.
+//
+//	go test -run='^$' -bench=EncodeBodies -benchmem ./b2core/
+func BenchmarkEncodeBodies(b *testing.B) {
+	bodies := []any{
+		SignInRequest{UUID: "e4f721a4-f7d1-4423-803d-40612a800d68", Email: "user000123@example.test", Password: "Passw0rd!x7", DeviceFingerprint: "eyJ1c2VyX2FnZW50IjoiYXV0aGZsb3ctYmVuY2gvMS4wIn0="},
+		SignIn2FARequest{UUID: "e4f721a4-f7d1-4423-803d-40612a800d68", Type: "google"},
+		CodeRequest{UUID: "e4f721a4-f7d1-4423-803d-40612a800d68", Code: "123456"},
+	}
+	for _, enc := range []struct {
+		name string
+		fn   func(any) ([]byte, error)
+	}{
+		{"stdlib", json.Marshal},
+		{"jsonv2", func(v any) ([]byte, error) { return jsonv2.Marshal(v) }},
+	} {
+		b.Run(enc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				for _, v := range bodies {
+					if _, err := enc.fn(v); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

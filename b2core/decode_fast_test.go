@@ -115,7 +115,7 @@ func TestDecodeTokensFast(t *testing.T) {
 // decodeTokensStdlib is DecodeTokens with encoding/json alone.
 func decodeTokensStdlib(body []byte) (*Tokens, error) {
 	var t Tokens
-	if err := unmarshalCareful(body, &t); err != nil {
+	if err := unmarshal(body, &t); err != nil {
 		return nil, err
 	}
 	if err := checkTokens(t.AccessToken, t.RefreshToken); err != nil {
