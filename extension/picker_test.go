@@ -1,7 +1,6 @@
 package extension
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -90,12 +89,8 @@ func TestPickerMaxWaitHonoured(t *testing.T) {
 // for the next try, and every result carries its user.
 func TestPickerSignInFailuresCarryTheUser(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var c = new authflow.Client({ baseURL: base });`, srv.URL))
-	v.toVU()
+	v := hooksVU(t, refserver.Config{}, `
+		var c = new authflow.Client({ baseURL: base });`)
 	out := v.obj(`
 		var g = hooks.createClient({ twoFactor: ['google'] });
 		var bad = { email: g.email, password: 'not-' + g.password, totpSecret: g.totpSecret };
@@ -154,12 +149,8 @@ func TestPickerWaiterWokenByRelease(t *testing.T) {
 // code was sent.
 func TestPickerReleaseLearnsFromTheResult(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var c = new authflow.Client({ baseURL: base });`, srv.URL))
-	v.toVU()
+	v := hooksVU(t, refserver.Config{}, `
+		var c = new authflow.Client({ baseURL: base });`)
 	out := v.obj(`
 		var g = hooks.createClient({ twoFactor: ['google'] });
 		var p = new authflow.UserPicker([g], { maxWait: '1ms', name: 'learn' });
