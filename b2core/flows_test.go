@@ -251,7 +251,7 @@ func TestSignInFlow(t *testing.T) {
 				require.NotNil(t, s)
 			}
 			if tc.check != nil {
-				tc.check(t, f, s, codes.queries(), rec.all())
+				tc.check(t, f, s, codes.queries(), rec.All())
 			}
 		})
 	}
@@ -436,14 +436,14 @@ func TestOtherFlows(t *testing.T) {
 			} else {
 				require.NoError(t, err)
 				var steps []string
-				for _, r := range rec.all() {
+				for _, r := range rec.All() {
 					steps = append(steps, r.Step)
 					assert.Equal(t, tc.flow, r.Flow, r.Step)
 				}
 				assert.Equal(t, tc.steps, steps)
 			}
 			if tc.check != nil {
-				tc.check(t, f, v, codes.queries(), rec.all())
+				tc.check(t, f, v, codes.queries(), rec.All())
 			}
 		})
 	}
@@ -456,7 +456,7 @@ func TestFlowNameNesting(t *testing.T) {
 	c, rec := newClient(f, b2core.Config{}, 0)
 	_, err := c.SignInFlow(b2core.WithFlow(t.Context(), "vu_iteration"), b2core.Credentials{Email: testEmail, Password: testPassword})
 	require.NoError(t, err)
-	for _, r := range rec.all() {
+	for _, r := range rec.All() {
 		assert.Equal(t, "vu_iteration", r.Flow)
 	}
 	assert.Equal(t, "step", b2core.FlowFrom(context.Background()))

@@ -2,7 +2,6 @@ package b2core_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/authflow/authflow/b2core"
 	"github.com/authflow/authflow/capillary"
+	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 	"github.com/authflow/authflow/testhooks"
 )
@@ -26,11 +26,7 @@ type refEnv struct {
 
 func startRef(t *testing.T, variant string) *refEnv {
 	t.Helper()
-	srv, err := refserver.New(refserver.Config{Variant: variant})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
+	hs := testref.Start(t, refserver.Config{Variant: variant})
 	tr := b2core.NewHTTPTransport(hs.URL, 10*time.Second)
 	hooks := testhooks.New(hs.URL+"/__hooks", tr) // an absolute hooks URL
 	return &refEnv{url: hs.URL, tr: tr, hooks: hooks,

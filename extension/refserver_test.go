@@ -2,36 +2,22 @@ package extension
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 	"github.com/authflow/authflow/testhooks"
 )
-
-// refServer starts the reference server in-process.
-func refServer(t testing.TB, cfg refserver.Config) *httptest.Server {
-	t.Helper()
-	s, err := refserver.New(cfg)
-	require.NoError(t, err)
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		_ = s.Close()
-	})
-	return srv
-}
 
 // hooksVU starts the reference server with cfg and a VU whose init code
 // declares base (the server's URL) and hooks (its test hooks) and then runs
 // init, and moves the VU to its VU context.
 func hooksVU(t testing.TB, cfg refserver.Config, init string) *testVU {
 	t.Helper()
-	srv := refServer(t, cfg)
+	srv := testref.Start(t, cfg)
 	v := newTestVU(t, nil)
 	v.run(fmt.Sprintf("var base = %q;\nvar hooks = new authflow.Hooks(base + '/__hooks');", srv.URL) + init)
 	v.toVU()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -27,7 +28,7 @@ var oddArguments = []string{
 // object it has, with each of oddArguments, against the reference server.
 func TestOddArgumentsNeverPanic(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
+	srv := testref.Start(t, refserver.Config{})
 	setup := fmt.Sprintf(`var base = %q;
 		var targets = {
 			authflow: authflow,

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 	"github.com/authflow/authflow/reports"
 )
@@ -29,7 +30,7 @@ func runSegment(t *testing.T, base, users, segment string) *reports.Summary {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, k6Binary(t), append(args, "testdata/segments.js")...)
+	cmd := exec.CommandContext(ctx, testutil.K6Binary(t), append(args, "testdata/segments.js")...)
 	cmd.Env = append(os.Environ(), "AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS="+users, "AUTHFLOW_SUMMARY="+sumFile)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -45,7 +46,7 @@ func runSegment(t *testing.T, base, users, segment string) *reports.Summary {
 // k6-operator runners would, on disjoint slices of the one user file.
 func TestExecutionSegments(t *testing.T) {
 	t.Parallel()
-	k6Binary(t)
+	testutil.K6Binary(t)
 	base, users := target(t, 0, "")
 	whole := runSegment(t, base, users, "")
 
@@ -94,7 +95,7 @@ func heldUsers(t *testing.T, users, segment string) (held, first int, rssKiB int
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, k6Binary(t), append(args, "testdata/segment_users.js")...)
+	cmd := exec.CommandContext(ctx, testutil.K6Binary(t), append(args, "testdata/segment_users.js")...)
 	cmd.Env = append(os.Environ(), "AUTHFLOW_USERS="+users)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -147,7 +148,7 @@ func vmHWM(pid int) (int64, bool) {
 // file) is well under the whole file's.
 func TestSegmentsHoldOnlyTheirSlice(t *testing.T) {
 	t.Parallel()
-	k6Binary(t)
+	testutil.K6Binary(t)
 	dir := t.TempDir()
 	write := func(name string, n int) string {
 		users, err := refserver.GenerateUsers(refserver.UsersConfig{Count: n})
@@ -182,7 +183,7 @@ func TestSegmentsHoldOnlyTheirSlice(t *testing.T) {
 // file gone from disk, and a segment slices it there too.
 func TestArchiveCarriesTheUserFile(t *testing.T) {
 	t.Parallel()
-	k6 := k6Binary(t)
+	k6 := testutil.K6Binary(t)
 	dir := t.TempDir()
 	users, err := refserver.GenerateUsers(refserver.UsersConfig{Count: 40})
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/conformance"
+	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -20,13 +21,7 @@ import (
 // defects and returns the flags that point the suite at it.
 func conformTarget(t *testing.T, defects ...string) []string {
 	t.Helper()
-	srv, err := refserver.New(refserver.Config{Defects: defects})
-	require.NoError(t, err)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
+	ts := testref.Start(t, refserver.Config{Defects: defects})
 	return []string{"--target", ts.URL, "--hooks", ts.URL + "/__hooks", "--color", "never", "--parallel", "16"}
 }
 
