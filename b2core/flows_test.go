@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +39,7 @@ func (l *codeLog) Code(_ context.Context, q b2core.CodeQuery) (string, error) {
 func (l *codeLog) queries() []b2core.CodeQuery {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]b2core.CodeQuery(nil), l.qs...)
+	return slices.Clone(l.qs)
 }
 
 func wizardJSON(code int, done bool, workflow string) string {
@@ -226,9 +228,7 @@ func TestSignInFlow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			routes := docRoutes(t)
-			for k, v := range tc.routes {
-				routes[k] = v
-			}
+			maps.Copy(routes, tc.routes)
 			f := newFake(t, routes)
 			codes := &codeLog{err: tc.codesErr}
 			cfg := b2core.Config{Codes: codes, Now: func() time.Time { return now }}
@@ -421,9 +421,7 @@ func TestOtherFlows(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			routes := docRoutes(t)
-			for k, v := range tc.routes {
-				routes[k] = v
-			}
+			maps.Copy(routes, tc.routes)
 			f := newFake(t, routes)
 			codes := &codeLog{}
 			c, rec := newClient(f, b2core.Config{Codes: codes, Now: func() time.Time { return now }}, 0)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,7 +59,7 @@ func (h *harness) run(s runSpec) *runResult {
 		cmd.Env = append(os.Environ(), env...)
 	}
 	if s.phase == phasePin {
-		pinned := exec.CommandContext(ctx, "taskset", append([]string{"-c", "0"}, cmd.Args...)...)
+		pinned := exec.CommandContext(ctx, "taskset", slices.Concat([]string{"-c", "0"}, cmd.Args)...)
 		pinned.Env = cmd.Env
 		cmd = pinned
 	}
@@ -73,7 +74,7 @@ func (h *harness) run(s runSpec) *runResult {
 	}
 	rusageFile := filepath.Join(h.out, "logs", id+".rusage.json")
 	_ = os.Remove(rusageFile)
-	wrapped := exec.CommandContext(ctx, self, append([]string{wrapperFlag, rusageFile}, cmd.Args...)...)
+	wrapped := exec.CommandContext(ctx, self, slices.Concat([]string{wrapperFlag, rusageFile}, cmd.Args)...)
 	wrapped.Env = cmd.Env
 	wrapped.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd = wrapped
@@ -224,7 +225,7 @@ func commandLine() string {
 	if strings.Contains(os.Args[0], "go-build") {
 		prog = "go run ./bench/k6compare"
 	}
-	return strings.Join(append([]string{prog}, shellQuote(os.Args[1:])...), " ")
+	return strings.Join(slices.Concat([]string{prog}, shellQuote(os.Args[1:])), " ")
 }
 
 func shellQuote(args []string) []string {

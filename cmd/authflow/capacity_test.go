@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func TestCapacityFlags(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			code := run(append([]string{"capacity"}, tc.args...), &out, &out)
+			code := run(slices.Concat([]string{"capacity"}, tc.args), &out, &out)
 			assert.Equal(t, ExitUsage, code, out.String())
 		})
 	}

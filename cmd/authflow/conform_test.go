@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,7 +60,7 @@ func TestConformExitCodes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"conform"}, conformTarget(t, c.defects...)...)
+			args := slices.Concat([]string{"conform"}, conformTarget(t, c.defects...))
 			code, out, errOut := conformRun(append(args, c.args...)...)
 			assert.Equal(t, c.want, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 			for _, s := range c.out {
@@ -96,7 +97,7 @@ func TestConformConfigErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			code, _, errOut := conformRun(append([]string{"conform"}, c.args...)...)
+			code, _, errOut := conformRun(slices.Concat([]string{"conform"}, c.args)...)
 			assert.Equal(t, ExitUsage, code, errOut)
 			assert.Contains(t, errOut, c.errOut)
 		})
