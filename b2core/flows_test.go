@@ -47,9 +47,10 @@ func wizardJSON(code int, done bool, workflow string) string {
 	return string(b)
 }
 
-// docRoutes serves the documents' examples on every route a flow takes.
-func docRoutes(t *testing.T) map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+// docRoutes serves the documents' examples on every route a flow takes,
+// but where over names another handler.
+func docRoutes(t *testing.T, over map[string]http.HandlerFunc) map[string]http.HandlerFunc {
+	routes := map[string]http.HandlerFunc{
 		"GET " + api + "/signin/wizard":              reply(200, example(t, "signin_wizard")),
 		"POST " + api + "/signin":                    reply(200, example(t, "signin_login")),
 		"POST " + api + "/signin/2fa":                reply(200, example(t, "signin_2fa_choose_google")),
@@ -73,6 +74,8 @@ func docRoutes(t *testing.T) map[string]http.HandlerFunc {
 		"POST " + api + "/signin/tokens":             reply(200, `{"authorizationToken": "auth-SECRET-token"}`),
 		"POST " + api + "/signin/qrcodes":            reply(200, example(t, "qr_signin")),
 	}
+	maps.Copy(routes, over)
+	return routes
 }
 
 func decodeBody[T any](t *testing.T, s string) T {
@@ -227,9 +230,7 @@ func TestSignInFlow(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			routes := docRoutes(t)
-			maps.Copy(routes, tc.routes)
-			f := newFake(t, routes)
+			f := newFake(t, docRoutes(t, tc.routes))
 			codes := &codeLog{err: tc.codesErr}
 			cfg := b2core.Config{Codes: codes, Now: func() time.Time { return now }}
 			if tc.noCodes {
@@ -420,9 +421,7 @@ func TestOtherFlows(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			routes := docRoutes(t)
-			maps.Copy(routes, tc.routes)
-			f := newFake(t, routes)
+			f := newFake(t, docRoutes(t, tc.routes))
 			codes := &codeLog{}
 			c, rec := newClient(f, b2core.Config{Codes: codes, Now: func() time.Time { return now }}, 0)
 			v, err := tc.run(t.Context(), c)
@@ -450,7 +449,7 @@ func TestOtherFlows(t *testing.T) {
 // A flow run inside a named flow keeps the outer name.
 func TestFlowNameNesting(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, docRoutes(t))
+	f := newFake(t, docRoutes(t, nil))
 	c, rec := newClient(f, b2core.Config{}, 0)
 	_, err := c.SignInFlow(b2core.WithFlow(t.Context(), "vu_iteration"), b2core.Credentials{Email: testEmail, Password: testPassword})
 	require.NoError(t, err)
