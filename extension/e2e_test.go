@@ -1,11 +1,8 @@
 package extension
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,28 +59,15 @@ func runK6(t *testing.T, k6, script string, env ...string) (int, summary, string
 	t.Helper()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "summary.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	args := []string{"run", "--quiet", "--no-usage-report", "--summary-export=" + out,
+	code, output := testutil.RunK6(t, k6, 2*time.Minute, env, "run", "--quiet", "--no-usage-report", "--summary-export="+out,
 		// Summary stats with a count for every metric the checks read.
 		"--summary-trend-stats=avg,min,med,max,p(95),count",
-		filepath.Join("..", "examples", script)}
-	cmd := exec.CommandContext(ctx, k6, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		var ee *exec.ExitError
-		require.ErrorAs(t, err, &ee, buf.String())
-		code = ee.ExitCode()
-	}
+		filepath.Join("..", "examples", script))
 	var s summary
 	if b, err := os.ReadFile(out); err == nil {
 		require.NoError(t, json.Unmarshal(b, &s))
 	}
-	return code, s, buf.String()
+	return code, s, output
 }
 
 func checkSummary(t *testing.T, c e2eCase, s summary, out string) {

@@ -8,14 +8,12 @@ package scenarios
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -106,29 +104,15 @@ func run(t *testing.T, sc scenario, base, users string) (int, summary, string) {
 	t.Helper()
 	dir := t.TempDir()
 	sumFile := filepath.Join(dir, "summary.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testutil.K6Binary(t), "run", "--quiet", "--no-usage-report", sc.script)
-	cmd.Env = append(os.Environ(),
-		"AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS="+users, "AUTHFLOW_OUT="+dir, "AUTHFLOW_SUMMARY="+sumFile,
-		"AUTHFLOW_RATE=4", "AUTHFLOW_DURATION=5s", "AUTHFLOW_MAX_VUS=20")
-	cmd.Env = append(cmd.Env, sc.env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err, out.String())
-	}
+	env := slices.Concat([]string{"AUTHFLOW_BASE_URL=" + base, "AUTHFLOW_USERS=" + users, "AUTHFLOW_OUT=" + dir, "AUTHFLOW_SUMMARY=" + sumFile,
+		"AUTHFLOW_RATE=4", "AUTHFLOW_DURATION=5s", "AUTHFLOW_MAX_VUS=20"}, sc.env)
+	code, out := testutil.RunK6(t, testutil.K6Binary(t), 3*time.Minute, env, "run", "--quiet", "--no-usage-report", sc.script)
 	lastSummaries.Store(t.Name(), sumFile)
 	var s summary
 	b, err := os.ReadFile(sumFile)
-	require.NoError(t, err, "the scenario's handleSummary wrote no summary\n%s", out.String())
+	require.NoError(t, err, "the scenario's handleSummary wrote no summary\n%s", out)
 	require.NoError(t, json.Unmarshal(b, &s))
-	return code, s, out.String()
+	return code, s, out
 }
 
 // lastSummaries remembers, per test, the summary file its last run wrote.

@@ -1,8 +1,12 @@
 package testutil
 
 import (
+	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -23,4 +27,25 @@ func K6Binary(t testing.TB) string {
 	_, err := os.Stat(k6)
 	require.NoError(t, err, "AUTHFLOW_K6")
 	return k6
+}
+
+// RunK6 runs k6 with args, env added to this process's environment, in
+// the working directory, for at most timeout, and returns k6's exit code
+// and its output (stdout and stderr together). A k6 that cannot be started
+// fails the test.
+func RunK6(t testing.TB, k6 string, timeout time.Duration, env []string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k6, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err == nil {
+		return 0, out.String()
+	}
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, out.String())
+	return ee.ExitCode(), out.String()
 }

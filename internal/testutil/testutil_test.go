@@ -76,3 +76,25 @@ func TestSyncBufferConcurrentWrites(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, b.String(), 60)
 }
+
+func TestRunK6ExitCodeAndOutput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, script string
+		env          []string
+		code         int
+		out          string
+	}{
+		{name: "ok", script: "echo out; echo err >&2", code: 0, out: "out\nerr\n"},
+		{name: "threshold exit", script: "echo crossed; exit 99", code: 99, out: "crossed\n"},
+		{name: "env added", script: `echo "$AUTHFLOW_TESTUTIL_X"`, env: []string{"AUTHFLOW_TESTUTIL_X=42"}, out: "42\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out := testutil.RunK6(t, "/bin/sh", 10*time.Second, tc.env, "-c", tc.script)
+			assert.Equal(t, tc.code, code)
+			assert.Equal(t, tc.out, out)
+		})
+	}
+}
