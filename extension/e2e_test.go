@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 )
@@ -42,6 +41,12 @@ var e2eCases = []e2eCase{
 	{script: "capillary.js", minFlows: map[string]float64{"capillary_password_change": 6}},
 	{script: "session_pool.js", minFlows: map[string]float64{"tfa_changes": 30, "password_changes": 30}},
 	{script: "lockout_probe.js", minCounts: map[string]float64{"authflow_lockouts": 1, "authflow_otp_rejected": 1}},
+}
+
+// k6Binary is the k6 binary of the end-to-end tests (testutil.K6Binary).
+func k6Binary(t *testing.T) string {
+	t.Helper()
+	return testutil.K6Binary(t)
 }
 
 // summary is the part of k6's --summary-export this test reads.
@@ -108,11 +113,11 @@ func TestE2EExamples(t *testing.T) { runExamples(t, e2eCases) }
 // runExamples runs each example with bin/k6 against each personality of a
 // fresh reference server and checks its summary.
 func runExamples(t *testing.T, cases []e2eCase) {
-	k6 := testutil.K6Binary(t)
+	k6 := k6Binary(t)
 	for _, variant := range e2eVariants {
 		for _, c := range cases {
 			t.Run(variant+"/"+strings.TrimSuffix(c.script, filepath.Ext(c.script)), func(t *testing.T) {
-				srv := testref.Start(t, refserver.Config{Variant: variant})
+				srv := refServer(t, refserver.Config{Variant: variant})
 				code, s, out := runK6(t, k6, c.script, "AUTHFLOW_BASE_URL="+srv.URL, "AUTHFLOW_HOOKS_URL=")
 				require.Equal(t, 0, code, out)
 				checkSummary(t, c, s, out)
@@ -122,13 +127,13 @@ func runExamples(t *testing.T, cases []e2eCase) {
 }
 
 func TestE2EUsersFile(t *testing.T) {
-	k6 := testutil.K6Binary(t)
+	k6 := k6Binary(t)
 	for _, variant := range e2eVariants {
 		for _, file := range []string{"users.json", "users.csv"} {
 			for _, c := range []e2eCase{e2eCases[1], e2eCases[2], e2eCases[3], e2eCases[8]} {
 				t.Run(variant+"/"+file+"/"+strings.TrimSuffix(c.script, ".js"), func(t *testing.T) {
 					path := filepath.Join(t.TempDir(), file)
-					srv := testref.Start(t, refserver.Config{Variant: variant, Users: refserver.UsersConfig{Count: 120, File: path}})
+					srv := refServer(t, refserver.Config{Variant: variant, Users: refserver.UsersConfig{Count: 120, File: path}})
 					code, s, out := runK6(t, k6, c.script, "AUTHFLOW_BASE_URL="+srv.URL, "AUTHFLOW_USERS="+path)
 					require.Equal(t, 0, code, out)
 					checkSummary(t, c, s, out)
@@ -140,7 +145,7 @@ func TestE2EUsersFile(t *testing.T) {
 
 // The smoke test passes with no server at all, as `xk6 lint` runs it.
 func TestE2ESmokeOffline(t *testing.T) {
-	k6 := testutil.K6Binary(t)
+	k6 := k6Binary(t)
 	code, s, out := runK6(t, k6, "smoke.js", "AUTHFLOW_BASE_URL=http://127.0.0.1:9")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "checking the extension offline only")

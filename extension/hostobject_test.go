@@ -11,7 +11,6 @@ import (
 
 	"go.k6.io/k6/v2/lib/fsext"
 
-	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -23,7 +22,7 @@ import (
 // listed; and a changed user signs in with its changes.
 func TestHostObjectsBehaveAsPlainObjects(t *testing.T) {
 	t.Parallel()
-	srv := testref.Start(t, refserver.Config{})
+	srv := refServer(t, refserver.Config{})
 	fs := fsext.NewMemMapFs()
 	require.NoError(t, fsext.WriteFile(fs, "/data/users.json", []byte(`[
 		{"id": 7, "email": "a@x.test", "password": "p1", "totpSecret": null, "phone": "+15550000001", "twoFactor": ["sms"], "username": "a"},
@@ -81,7 +80,7 @@ func TestHostObjectsBehaveAsPlainObjects(t *testing.T) {
 // JSON.stringify writes them, secrets left out.
 func TestHostObjectsAsSetupData(t *testing.T) {
 	t.Parallel()
-	srv := testref.Start(t, refserver.Config{})
+	srv := refServer(t, refserver.Config{})
 	v := newTestVU(t, nil)
 	v.run(fmt.Sprintf(`var hooks = new authflow.Hooks(%[1]q + '/__hooks');
 		var c = new authflow.Client({ baseURL: %[1]q });`, srv.URL))

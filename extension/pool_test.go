@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/b2core"
-	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 	"github.com/authflow/authflow/testhooks"
 )
@@ -39,7 +38,7 @@ func createUsers(t *testing.T, base string, n int, twoFactor ...string) string {
 
 func TestSessionPoolSharedAndRefreshed(t *testing.T) {
 	t.Parallel()
-	srv := testref.Start(t, refserver.Config{AccessTTL: 3 * time.Second})
+	srv := refServer(t, refserver.Config{AccessTTL: 3 * time.Second})
 	users := createUsers(t, srv.URL, 3)
 	root := New()
 	const nVU = 3
@@ -118,7 +117,7 @@ func TestCodeSources(t *testing.T) {
 
 func TestCallbackThrowKeepsSamples(t *testing.T) {
 	t.Parallel()
-	srv := testref.Start(t, refserver.Config{})
+	srv := refServer(t, refserver.Config{})
 	v := newTestVU(t, nil)
 	v.run(fmt.Sprintf(`var hooks = new authflow.Hooks(%q + '/__hooks');
 		var c = new authflow.Client({ baseURL: %q, codes: { source: 'callback', fn: function () { throw new Error('no phone here'); } } });`,

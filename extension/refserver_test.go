@@ -2,6 +2,7 @@ package extension
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,12 +13,18 @@ import (
 	"github.com/authflow/authflow/testhooks"
 )
 
+// refServer starts the reference server in-process (testref.Start).
+func refServer(t testing.TB, cfg refserver.Config) *httptest.Server {
+	t.Helper()
+	return testref.Start(t, cfg)
+}
+
 // hooksVU starts the reference server with cfg and a VU whose init code
 // declares base (the server's URL) and hooks (its test hooks) and then runs
 // init, and moves the VU to its VU context.
 func hooksVU(t testing.TB, cfg refserver.Config, init string) *testVU {
 	t.Helper()
-	srv := testref.Start(t, cfg)
+	srv := refServer(t, cfg)
 	v := newTestVU(t, nil)
 	v.run(fmt.Sprintf("var base = %q;\nvar hooks = new authflow.Hooks(base + '/__hooks');", srv.URL) + init)
 	v.toVU()

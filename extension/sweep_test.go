@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -28,7 +27,7 @@ var oddArguments = []string{
 // object it has, with each of oddArguments, against the reference server.
 func TestOddArgumentsNeverPanic(t *testing.T) {
 	t.Parallel()
-	srv := testref.Start(t, refserver.Config{})
+	srv := refServer(t, refserver.Config{})
 	setup := fmt.Sprintf(`var base = %q;
 		var targets = {
 			authflow: authflow,

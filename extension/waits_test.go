@@ -11,8 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/b2core"
-	"github.com/authflow/authflow/internal/testref"
-	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -50,7 +48,7 @@ func TestTOTPWaitIsNotDuration(t *testing.T) {
 	t.Parallel()
 	clock := &stepClock{}
 	now := clock.now
-	srv := testref.Start(t, refserver.Config{Now: now})
+	srv := refServer(t, refserver.Config{Now: now})
 	v := newTestVU(t, nil)
 	v.run(fmt.Sprintf(`var base = %q;
 		var hooks = new authflow.Hooks(base + '/__hooks');
@@ -134,8 +132,8 @@ func TestCodePollIsAWait(t *testing.T) {
 // The waits as a k6 run reports them: waitedMs on results, the wait
 // metric in the summary, totp_step_used with totpWait 'fail'.
 func TestE2EWaits(t *testing.T) {
-	k6 := testutil.K6Binary(t)
-	srv := testref.Start(t, refserver.Config{})
+	k6 := k6Binary(t)
+	srv := refServer(t, refserver.Config{})
 	code, s, out := runK6(t, k6, filepath.Join("..", "extension", "testdata", "waits.js"), "AUTHFLOW_BASE_URL="+srv.URL)
 	require.Equal(t, 0, code, out)
 	assert.Zero(t, s.num("checks", "fails"), out)
