@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/b2core"
+	"github.com/authflow/authflow/internal/testutil"
 )
 
 func TestFixedAndFuncCodes(t *testing.T) {
@@ -91,7 +92,7 @@ func TestURLCodes(t *testing.T) {
 				reply(st, body)(w, r)
 			}))
 			t.Cleanup(srv.Close)
-			rec := &recorder{inner: b2core.NewHTTPTransport("http://unused.invalid", time.Second)}
+			rec := &testutil.Recorder{Inner: b2core.NewHTTPTransport("http://unused.invalid", time.Second)}
 			src := b2core.URLCodes(rec, srv.URL+"/latest?to={to}&ch={channel}&since={since}", tc.field)
 			src.SentAtField = tc.sentAt
 			src.Timeout = tc.timeout
@@ -111,7 +112,7 @@ func TestURLCodes(t *testing.T) {
 			assert.Equal(t, tc.want, code)
 			assert.GreaterOrEqual(t, polls.Load(), max(tc.minPolls, 1))
 			assert.Equal(t, "to=%2B7+999%26x&ch=sms&since=2026-05-01T12%3A00%3A00Z", query.Load())
-			req := rec.last()
+			req := rec.Last()
 			assert.Equal(t, "code_url", req.Step)
 			assert.Equal(t, "signin", req.Flow)
 			assert.Equal(t, "GET "+srv.URL+"/latest", req.Name)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +39,7 @@ func (l *codeLog) Code(_ context.Context, q b2core.CodeQuery) (string, error) {
 func (l *codeLog) queries() []b2core.CodeQuery {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]b2core.CodeQuery(nil), l.qs...)
+	return slices.Clone(l.qs)
 }
 
 func wizardJSON(code int, done bool, workflow string) string {
@@ -45,9 +47,10 @@ func wizardJSON(code int, done bool, workflow string) string {
 	return string(b)
 }
 
-// docRoutes serves the documents' examples on every route a flow takes.
-func docRoutes(t *testing.T) map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+// docRoutes serves the documents' examples on every route a flow takes,
+// but where over names another handler.
+func docRoutes(t *testing.T, over map[string]http.HandlerFunc) map[string]http.HandlerFunc {
+	routes := map[string]http.HandlerFunc{
 		"GET " + api + "/signin/wizard":              reply(200, example(t, "signin_wizard")),
 		"POST " + api + "/signin":                    reply(200, example(t, "signin_login")),
 		"POST " + api + "/signin/2fa":                reply(200, example(t, "signin_2fa_choose_google")),
@@ -71,6 +74,8 @@ func docRoutes(t *testing.T) map[string]http.HandlerFunc {
 		"POST " + api + "/signin/tokens":             reply(200, `{"authorizationToken": "auth-SECRET-token"}`),
 		"POST " + api + "/signin/qrcodes":            reply(200, example(t, "qr_signin")),
 	}
+	maps.Copy(routes, over)
+	return routes
 }
 
 func decodeBody[T any](t *testing.T, s string) T {
@@ -225,11 +230,7 @@ func TestSignInFlow(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			routes := docRoutes(t)
-			for k, v := range tc.routes {
-				routes[k] = v
-			}
-			f := newFake(t, routes)
+			f := newFake(t, docRoutes(t, tc.routes))
 			codes := &codeLog{err: tc.codesErr}
 			cfg := b2core.Config{Codes: codes, Now: func() time.Time { return now }}
 			if tc.noCodes {
@@ -251,7 +252,7 @@ func TestSignInFlow(t *testing.T) {
 				require.NotNil(t, s)
 			}
 			if tc.check != nil {
-				tc.check(t, f, s, codes.queries(), rec.all())
+				tc.check(t, f, s, codes.queries(), rec.All())
 			}
 		})
 	}
@@ -420,11 +421,7 @@ func TestOtherFlows(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			routes := docRoutes(t)
-			for k, v := range tc.routes {
-				routes[k] = v
-			}
-			f := newFake(t, routes)
+			f := newFake(t, docRoutes(t, tc.routes))
 			codes := &codeLog{}
 			c, rec := newClient(f, b2core.Config{Codes: codes, Now: func() time.Time { return now }}, 0)
 			v, err := tc.run(t.Context(), c)
@@ -436,14 +433,14 @@ func TestOtherFlows(t *testing.T) {
 			} else {
 				require.NoError(t, err)
 				var steps []string
-				for _, r := range rec.all() {
+				for _, r := range rec.All() {
 					steps = append(steps, r.Step)
 					assert.Equal(t, tc.flow, r.Flow, r.Step)
 				}
 				assert.Equal(t, tc.steps, steps)
 			}
 			if tc.check != nil {
-				tc.check(t, f, v, codes.queries(), rec.all())
+				tc.check(t, f, v, codes.queries(), rec.All())
 			}
 		})
 	}
@@ -452,11 +449,11 @@ func TestOtherFlows(t *testing.T) {
 // A flow run inside a named flow keeps the outer name.
 func TestFlowNameNesting(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, docRoutes(t))
+	f := newFake(t, docRoutes(t, nil))
 	c, rec := newClient(f, b2core.Config{}, 0)
 	_, err := c.SignInFlow(b2core.WithFlow(t.Context(), "vu_iteration"), b2core.Credentials{Email: testEmail, Password: testPassword})
 	require.NoError(t, err)
-	for _, r := range rec.all() {
+	for _, r := range rec.All() {
 		assert.Equal(t, "vu_iteration", r.Flow)
 	}
 	assert.Equal(t, "step", b2core.FlowFrom(context.Background()))

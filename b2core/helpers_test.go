@@ -1,7 +1,6 @@
 package b2core_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/b2core"
+	"github.com/authflow/authflow/internal/testutil"
 )
 
 // Values the tests send; no reason or error may ever contain one.
@@ -134,39 +134,13 @@ func slow(w http.ResponseWriter, r *http.Request) {
 	reply(200, `{}`)(w, r)
 }
 
-// recorder is a Transport that remembers the requests it sent.
-type recorder struct {
-	inner b2core.Transport
-	mu    sync.Mutex
-	reqs  []b2core.Request
-}
-
-func (r *recorder) Do(ctx context.Context, req *b2core.Request) (*b2core.Response, error) {
-	r.mu.Lock()
-	r.reqs = append(r.reqs, *req)
-	r.mu.Unlock()
-	return r.inner.Do(ctx, req)
-}
-
-func (r *recorder) last() b2core.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reqs[len(r.reqs)-1]
-}
-
-func (r *recorder) all() []b2core.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]b2core.Request(nil), r.reqs...)
-}
-
 // newClient returns a client of f through a recorder, with a 2 s timeout
 // (300 ms for the slow cases).
-func newClient(f *fakeAPI, cfg b2core.Config, timeout time.Duration) (*b2core.Client, *recorder) {
+func newClient(f *fakeAPI, cfg b2core.Config, timeout time.Duration) (*b2core.Client, *testutil.Recorder) {
 	if timeout == 0 {
 		timeout = 2 * time.Second
 	}
-	rec := &recorder{inner: b2core.NewHTTPTransport(f.URL, timeout)}
+	rec := &testutil.Recorder{Inner: b2core.NewHTTPTransport(f.URL, timeout)}
 	cfg.Transport = rec
 	return b2core.New(cfg), rec
 }

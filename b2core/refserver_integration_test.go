@@ -2,7 +2,6 @@ package b2core_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/authflow/authflow/b2core"
 	"github.com/authflow/authflow/capillary"
+	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 	"github.com/authflow/authflow/testhooks"
 )
@@ -26,15 +26,21 @@ type refEnv struct {
 
 func startRef(t *testing.T, variant string) *refEnv {
 	t.Helper()
-	srv, err := refserver.New(refserver.Config{Variant: variant})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
+	hs := testref.Start(t, refserver.Config{Variant: variant})
 	tr := b2core.NewHTTPTransport(hs.URL, 10*time.Second)
 	hooks := testhooks.New(hs.URL+"/__hooks", tr) // an absolute hooks URL
 	return &refEnv{url: hs.URL, tr: tr, hooks: hooks,
 		client: b2core.New(b2core.Config{Transport: tr, UserAgent: "authflow-test/1.0", Codes: testhooks.CodeSource(hooks, 5*time.Second)})}
+}
+
+// signedIn is a new account's credentials and a session signed in with
+// them.
+func (e *refEnv) signedIn(t *testing.T, ctx context.Context, twoFactor ...string) (b2core.Credentials, *b2core.Session) {
+	t.Helper()
+	_, cred := e.account(t, twoFactor...)
+	s, err := e.client.SignInFlow(ctx, cred)
+	require.NoError(t, err)
+	return cred, s
 }
 
 func (e *refEnv) account(t *testing.T, twoFactor ...string) (*testhooks.Client, b2core.Credentials) {
@@ -61,15 +67,13 @@ func TestRefserverFlows(t *testing.T) {
 		run  func(t *testing.T, ctx context.Context, e *refEnv)
 	}{
 		{name: "ok/signin_refresh_signout", run: func(t *testing.T, ctx context.Context, e *refEnv) {
-			_, cred := e.account(t)
-			s, err := e.client.SignInFlow(ctx, cred)
-			require.NoError(t, err)
+			_, s := e.signedIn(t, ctx)
 			assert.True(t, s.AccessExpiresAt.After(time.Now()))
 			assert.True(t, s.RefreshExpiresAt.After(time.Now()))
 			old := s.RefreshToken
 			require.NoError(t, e.client.RefreshFlow(ctx, s))
 			assert.NotEqual(t, old, s.RefreshToken)
-			_, err = e.client.Refresh(ctx, old)
+			_, err := e.client.Refresh(ctx, old)
 			assert.Equal(t, b2core.OutcomeRejected, b2core.OutcomeOf(err), "a used refresh token is dead: %v", err)
 			st, err := e.client.TFAStatus(ctx, s.AccessToken)
 			require.NoError(t, err)
@@ -83,9 +87,7 @@ func TestRefserverFlows(t *testing.T) {
 			assert.Equal(t, b2core.OutcomeRejected, se.Outcome)
 		}},
 		{name: "ok/signin_google", run: func(t *testing.T, ctx context.Context, e *refEnv) {
-			_, cred := e.account(t, b2core.ProviderGoogle)
-			s, err := e.client.SignInFlow(ctx, cred)
-			require.NoError(t, err)
+			cred, s := e.signedIn(t, ctx, b2core.ProviderGoogle)
 			m, err := e.client.TFAMethod(ctx, s.AccessToken, b2core.ProviderGoogle)
 			require.NoError(t, err)
 			assert.True(t, m.IsEnabled)
@@ -150,9 +152,7 @@ func TestRefserverFlows(t *testing.T) {
 			require.NoError(t, err)
 		}},
 		{name: "ok/change_password", run: func(t *testing.T, ctx context.Context, e *refEnv) {
-			_, cred := e.account(t)
-			s, err := e.client.SignInFlow(ctx, cred)
-			require.NoError(t, err)
+			cred, s := e.signedIn(t, ctx)
 			require.NoError(t, e.client.ChangePasswordFlow(ctx, s, cred.Email, "Changed-Passw0rd-2"))
 			h, err := e.client.PasswordChanges(ctx, s.AccessToken, b2core.HistoryQuery{})
 			require.NoError(t, err)
@@ -183,9 +183,7 @@ func TestRefserverFlows(t *testing.T) {
 		// Each Google case spends at most two TOTP steps (the current and the
 		// next), so that the client never waits for the clock.
 		{name: "ok/enable_google_then_signin", run: func(t *testing.T, ctx context.Context, e *refEnv) {
-			_, cred := e.account(t)
-			s, err := e.client.SignInFlow(ctx, cred)
-			require.NoError(t, err)
+			cred, s := e.signedIn(t, ctx)
 			secret, err := e.client.EnableGoogleFlow(ctx, s)
 			require.NoError(t, err)
 			require.NotEmpty(t, secret)
@@ -197,9 +195,7 @@ func TestRefserverFlows(t *testing.T) {
 			assert.True(t, m.IsEnabled)
 		}},
 		{name: "ok/enable_then_disable_google", run: func(t *testing.T, ctx context.Context, e *refEnv) {
-			_, cred := e.account(t)
-			s, err := e.client.SignInFlow(ctx, cred)
-			require.NoError(t, err)
+			_, s := e.signedIn(t, ctx)
 			secret, err := e.client.EnableGoogleFlow(ctx, s)
 			require.NoError(t, err)
 			require.NoError(t, e.client.DisableTFAFlow(ctx, s, b2core.ProviderGoogle, b2core.Credentials{TOTPSecret: secret}))
@@ -214,9 +210,7 @@ func TestRefserverFlows(t *testing.T) {
 			assert.False(t, m.IsEnabled)
 		}},
 		{name: "ok/enable_and_disable_sms", run: func(t *testing.T, ctx context.Context, e *refEnv) {
-			_, cred := e.account(t)
-			s, err := e.client.SignInFlow(ctx, cred)
-			require.NoError(t, err)
+			cred, s := e.signedIn(t, ctx)
 			cred.Phone = "+447700900123"
 			require.NoError(t, e.client.EnableSMSFlow(ctx, s, cred.Phone))
 			s2, err := e.client.SignInFlow(ctx, cred)

@@ -256,7 +256,7 @@ func TestStepClassification(t *testing.T) {
 			f := newFake(t, map[string]http.HandlerFunc{sc.route(): reply(200, sc.okBody)})
 			c, rec := newClient(f, b2core.Config{}, 0)
 			require.NoError(t, sc.call(context.Background(), c))
-			req := rec.last()
+			req := rec.Last()
 			assert.Equal(t, sc.step, req.Step)
 			assert.Equal(t, sc.name, req.Name)
 			assert.Equal(t, b2core.StepFlow, req.Flow)
@@ -270,7 +270,7 @@ func TestStepClassification(t *testing.T) {
 			f := newFake(t, map[string]http.HandlerFunc{sc.route(): reply(200, sc.okBody)})
 			c, rec := newClient(f, b2core.Config{}, 0)
 			require.NoError(t, sc.call(b2core.WithFlow(context.Background(), "myflow"), c))
-			assert.Equal(t, "myflow", rec.last().Flow)
+			assert.Equal(t, "myflow", rec.Last().Flow)
 		})
 		for _, m := range modes {
 			out, reason, status, skip := m.want(sc)

@@ -1,7 +1,6 @@
 package capillary_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/authflow/authflow/b2core"
 	"github.com/authflow/authflow/capillary"
+	"github.com/authflow/authflow/internal/testutil"
 )
 
 const (
@@ -32,25 +32,13 @@ func example(t testing.TB, name string) string {
 	return string(b)
 }
 
-type capture struct {
-	mu    sync.Mutex
-	steps []string
-	flows []string
-	names []string
-}
-
-type recTransport struct {
-	inner b2core.Transport
-	c     *capture
-}
-
-func (r recTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Response, error) {
-	r.c.mu.Lock()
-	r.c.steps = append(r.c.steps, req.Step)
-	r.c.flows = append(r.c.flows, req.Flow)
-	r.c.names = append(r.c.names, req.Name)
-	r.c.mu.Unlock()
-	return r.inner.Do(ctx, req)
+// sent lists the step, flow and name of every request rec passed on, in
+// order.
+func sent(rec *testutil.Recorder) (steps, flows, names []string) {
+	for _, r := range rec.All() {
+		steps, flows, names = append(steps, r.Step), append(flows, r.Flow), append(names, r.Name)
+	}
+	return steps, flows, names
 }
 
 func reply(status int, body string) http.HandlerFunc {
@@ -112,16 +100,17 @@ func TestChangePasswordFlow(t *testing.T) {
 			})
 			srv := httptest.NewServer(mux)
 			t.Cleanup(srv.Close)
-			capt := &capture{}
-			c := capillary.New(recTransport{inner: b2core.NewHTTPTransport(srv.URL, time.Second), c: capt})
+			rec := &testutil.Recorder{Inner: b2core.NewHTTPTransport(srv.URL, time.Second)}
+			c := capillary.New(rec)
 			err := c.ChangePasswordFlow(t.Context(), capillary.IdentifierMobile, "7411639213", "1234", "SOLAPIPOCNEW", oldPass, newPass)
-			for _, f := range capt.flows {
+			steps, flows, names := sent(rec)
+			for _, f := range flows {
 				assert.Equal(t, capillary.FlowPasswordChange, f)
 			}
 			if tc.outcome == "" {
 				require.NoError(t, err)
-				assert.Equal(t, []string{capillary.StepValidate, capillary.StepChange}, capt.steps)
-				assert.Equal(t, []string{"POST /auth/v1/mfa/password/validate", "POST /auth/v1/mfa/password/change"}, capt.names)
+				assert.Equal(t, []string{capillary.StepValidate, capillary.StepChange}, steps)
+				assert.Equal(t, []string{"POST /auth/v1/mfa/password/validate", "POST /auth/v1/mfa/password/change"}, names)
 				v, _ := bodies.Load("validate")
 				var vr capillary.ValidateRequest
 				require.NoError(t, json.Unmarshal([]byte(v.(string)), &vr))
@@ -153,13 +142,14 @@ func TestStepsAlone(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(reply(200, `{"status":{"success":true,"code":200,"message":"SUCCESS"},"token":"tok"}`))
 	t.Cleanup(srv.Close)
-	capt := &capture{}
-	c := capillary.New(recTransport{inner: b2core.NewHTTPTransport(srv.URL, time.Second), c: capt})
+	rec := &testutil.Recorder{Inner: b2core.NewHTTPTransport(srv.URL, time.Second)}
+	c := capillary.New(rec)
 	tok, err := c.Validate(t.Context(), capillary.ValidateRequest{Password: oldPass})
 	require.NoError(t, err)
 	assert.Equal(t, "tok", tok)
 	require.NoError(t, c.Change(t.Context(), capillary.ChangeRequest{Token: tok}))
-	assert.Equal(t, []string{"step", "step"}, capt.flows)
+	_, flows, _ := sent(rec)
+	assert.Equal(t, []string{"step", "step"}, flows)
 
 	_, err = capillary.New(b2core.NewHTTPTransport("http://127.0.0.1:1", time.Second)).Validate(t.Context(), capillary.ValidateRequest{})
 	assert.Equal(t, b2core.OutcomeFailure, b2core.OutcomeOf(err))

@@ -1,11 +1,8 @@
 package extension
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -45,16 +43,10 @@ var e2eCases = []e2eCase{
 	{script: "lockout_probe.js", minCounts: map[string]float64{"authflow_lockouts": 1, "authflow_otp_rejected": 1}},
 }
 
+// k6Binary is the k6 binary of the end-to-end tests (testutil.K6Binary).
 func k6Binary(t *testing.T) string {
 	t.Helper()
-	k6 := os.Getenv("AUTHFLOW_K6")
-	if k6 == "" {
-		t.Skip("AUTHFLOW_K6 is not set (make test sets it to bin/k6, built with xk6)")
-	}
-	if _, err := os.Stat(k6); err != nil {
-		t.Skipf("AUTHFLOW_K6=%s: %v", k6, err)
-	}
-	return k6
+	return testutil.K6Binary(t)
 }
 
 // summary is the part of k6's --summary-export this test reads.
@@ -72,28 +64,15 @@ func runK6(t *testing.T, k6, script string, env ...string) (int, summary, string
 	t.Helper()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "summary.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	args := []string{"run", "--quiet", "--no-usage-report", "--summary-export=" + out,
+	code, output := testutil.RunK6(t, k6, 2*time.Minute, env, "run", "--quiet", "--no-usage-report", "--summary-export="+out,
 		// Summary stats with a count for every metric the checks read.
 		"--summary-trend-stats=avg,min,med,max,p(95),count",
-		filepath.Join("..", "examples", script)}
-	cmd := exec.CommandContext(ctx, k6, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		var ee *exec.ExitError
-		require.ErrorAs(t, err, &ee, buf.String())
-		code = ee.ExitCode()
-	}
+		filepath.Join("..", "examples", script))
 	var s summary
 	if b, err := os.ReadFile(out); err == nil {
 		require.NoError(t, json.Unmarshal(b, &s))
 	}
-	return code, s, buf.String()
+	return code, s, output
 }
 
 func checkSummary(t *testing.T, c e2eCase, s summary, out string) {

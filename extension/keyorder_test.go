@@ -1,7 +1,6 @@
 package extension
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,12 +13,8 @@ import (
 // after read: Object.keys and JSON.stringify are deterministic.
 func TestHostObjectKeyOrderIsStable(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`, srv.URL))
-	v.toVU()
+	v := hooksVU(t, refserver.Config{}, `
+		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`)
 	out := v.obj(`
 		var u = hooks.createClient({ twoFactor: ['google'] });
 		var picker = new authflow.UserPicker([u], { name: 'keys' });

@@ -1,7 +1,6 @@
 package extension
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,12 +13,8 @@ import (
 // from the server's answer, never from the user's phone or secret.
 func TestServerDecidesTheMethod(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`, srv.URL))
-	v.toVU()
+	v := hooksVU(t, refserver.Config{}, `
+		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`)
 	out := v.obj(`
 		function keep(r) { return { ok: r.ok, flow: r.flow, outcome: r.outcome, step: r.step, reason: r.reason }; }
 		var o = {};

@@ -1,7 +1,6 @@
 package extension
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/b2core"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -37,18 +37,18 @@ func TestPickerSpendsTOTPStepOnlyWhenACodeWasSent(t *testing.T) {
 			set, err := packUsers("", []User{{Email: "a@x", Password: "p", TOTPSecret: "JBSWY3DPEHPK3PXP"}})
 			require.NoError(t, err)
 			p := newPickerState("t", set, pickerOptions{Policy: &Limit{Attempts: 5, WindowSeconds: 60, BlockSeconds: 100}})
-			clock := &fakeClock{t: time.Unix(1_000_010, 0)}
-			p.now = clock.now
-			e, _ := p.tryPick(clock.now())
+			clock := testutil.NewClock(time.Unix(1_000_010, 0))
+			p.now = clock.Now
+			e, _ := p.tryPick(clock.Now())
 			require.NotNil(t, e)
 			p.releaseAfter("a@x", e.leaseID, tt.outcome, 0, tt.sent)
 			st := p.stats()
 			assert.Equal(t, tt.available, st.Available, "%+v", st)
 			assert.Equal(t, tt.blocked, st.Blocked, "%+v", st)
 			if tt.outcome == b2core.OutcomeTOTPStepUsed {
-				clock.add(20 * time.Second) // the next step: still spent
+				clock.Advance(20 * time.Second) // the next step: still spent
 				assert.Equal(t, 0, p.stats().Available)
-				clock.add(30 * time.Second)
+				clock.Advance(30 * time.Second)
 				assert.Equal(t, 1, p.stats().Available)
 			}
 		})
@@ -92,12 +92,8 @@ func TestPickerMaxWaitHonoured(t *testing.T) {
 // for the next try, and every result carries its user.
 func TestPickerSignInFailuresCarryTheUser(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var c = new authflow.Client({ baseURL: base });`, srv.URL))
-	v.toVU()
+	v := hooksVU(t, refserver.Config{}, `
+		var c = new authflow.Client({ baseURL: base });`)
 	out := v.obj(`
 		var g = hooks.createClient({ twoFactor: ['google'] });
 		var bad = { email: g.email, password: 'not-' + g.password, totpSecret: g.totpSecret };
@@ -156,12 +152,8 @@ func TestPickerWaiterWokenByRelease(t *testing.T) {
 // code was sent.
 func TestPickerReleaseLearnsFromTheResult(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var c = new authflow.Client({ baseURL: base });`, srv.URL))
-	v.toVU()
+	v := hooksVU(t, refserver.Config{}, `
+		var c = new authflow.Client({ baseURL: base });`)
 	out := v.obj(`
 		var g = hooks.createClient({ twoFactor: ['google'] });
 		var p = new authflow.UserPicker([g], { maxWait: '1ms', name: 'learn' });

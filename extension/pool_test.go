@@ -83,18 +83,14 @@ func TestSessionPoolSharedAndRefreshed(t *testing.T) {
 
 func TestCodeSources(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
+	v := hooksVU(t, refserver.Config{}, `
 		var calls = [];
 		var viaURL = new authflow.Client({ baseURL: base, codes: { source: 'url',
 			url: base + '/__hooks/messages/latest?to={to}&channel={channel}', field: 'code', sentAtField: 'sentAt' } });
 		var viaFn = new authflow.Client({ baseURL: base, codes: { source: 'callback',
 			fn: function (to, channel) { calls.push(channel); return hooks.latestMessage(to).code; } } });
 		var none = new authflow.Client({ baseURL: base });
-		var wrong = new authflow.Client({ baseURL: base, codes: { source: 'fixed', code: '000000' } });`, srv.URL))
-	v.toVU()
+		var wrong = new authflow.Client({ baseURL: base, codes: { source: 'fixed', code: '000000' } });`)
 	out := v.obj(`
 		var s1 = hooks.createClient({ twoFactor: ['sms'] });
 		var s2 = hooks.createClient({ twoFactor: ['sms'] });

@@ -88,14 +88,10 @@ func TestGoIsmPattern(t *testing.T) {
 // that never comes names the URL too.
 func TestWrongHooksURLFailsAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
+	v := hooksVU(t, refserver.Config{}, `
 		var refused = new authflow.Client({ baseURL: base, codes: { source: 'hooks', hooksURL: 'http://127.0.0.1:1/__hooks' } });
 		var missing = new authflow.Client({ baseURL: base, codes: { source: 'hooks', hooksURL: base + '/no-hooks-here', timeout: '1s' } });
-		var right = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`, srv.URL))
-	v.toVU()
+		var right = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`)
 	start := time.Now()
 	out := v.obj(`
 		var s = hooks.createClient({ twoFactor: ['sms'] });

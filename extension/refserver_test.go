@@ -8,33 +8,34 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 	"github.com/authflow/authflow/testhooks"
 )
 
-// refServer starts the reference server in-process.
+// refServer starts the reference server in-process (testref.Start).
 func refServer(t testing.TB, cfg refserver.Config) *httptest.Server {
 	t.Helper()
-	s, err := refserver.New(cfg)
-	require.NoError(t, err)
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		_ = s.Close()
-	})
-	return srv
+	return testref.Start(t, cfg)
+}
+
+// hooksVU starts the reference server with cfg and a VU whose init code
+// declares base (the server's URL) and hooks (its test hooks) and then runs
+// init, and moves the VU to its VU context.
+func hooksVU(t testing.TB, cfg refserver.Config, init string) *testVU {
+	t.Helper()
+	srv := refServer(t, cfg)
+	v := newTestVU(t, nil)
+	v.run(fmt.Sprintf("var base = %q;\nvar hooks = new authflow.Hooks(base + '/__hooks');", srv.URL) + init)
+	v.toVU()
+	return v
 }
 
 func TestFlowsAgainstRefServer(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
+	v := hooksVU(t, refserver.Config{}, `
 		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' }, tags: { suite: 'ext' } });
-		var cap = new authflow.Client({ baseURL: base, profile: 'capillary' });`, srv.URL))
-	v.toVU()
+		var cap = new authflow.Client({ baseURL: base, profile: 'capillary' });`)
 
 	out := v.obj(`
 		var o = {}, r;
@@ -159,12 +160,8 @@ func TestFlowsAgainstRefServer(t *testing.T) {
 // made lazily, and must still behave as a plain array of plain objects.
 func TestResultSteps(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var c = new authflow.Client({ baseURL: base });`, srv.URL))
-	v.toVU()
+	v := hooksVU(t, refserver.Config{}, `
+		var c = new authflow.Client({ baseURL: base });`)
 	out := v.obj(`
 		var r = c.signIn(hooks.createClient({ twoFactor: ['google'] }), { method: 'google' });
 		var o = { ok: r.ok, isArray: Array.isArray(r.steps), length: r.steps.length };
@@ -197,16 +194,12 @@ func TestResultSteps(t *testing.T) {
 
 func TestLockoutAndSteps(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{Policy: testhooks.Policy{
+	v := hooksVU(t, refserver.Config{Policy: testhooks.Policy{
 		SignIn:  testhooks.Limit{Attempts: 3, WindowSeconds: 60, BlockSeconds: 2},
 		Refresh: testhooks.Limit{Attempts: 5, WindowSeconds: 60, BlockSeconds: 600},
-	}})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
+	}}, `
 		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });
-		var w = new authflow.Client({ baseURL: base, codes: { source: 'hooks' }, onLockout: 'wait', maxLockoutWait: '5s' });`, srv.URL))
-	v.toVU()
+		var w = new authflow.Client({ baseURL: base, codes: { source: 'hooks' }, onLockout: 'wait', maxLockoutWait: '5s' });`)
 	out := v.obj(`
 		var o = { steps: [] };
 		var g = hooks.createClient({ twoFactor: ['google'] });
@@ -270,15 +263,11 @@ func num(v any) float64 {
 
 func TestOnLockoutSkipTakesAnotherUser(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{Policy: testhooks.Policy{
+	v := hooksVU(t, refserver.Config{Policy: testhooks.Policy{
 		SignIn:  testhooks.Limit{Attempts: 2, WindowSeconds: 60, BlockSeconds: 60},
 		Refresh: testhooks.Limit{Attempts: 5, WindowSeconds: 60, BlockSeconds: 600},
-	}})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var skip = new authflow.Client({ baseURL: base, onLockout: 'skip', throw: true });`, srv.URL))
-	v.toVU()
+	}}, `
+		var skip = new authflow.Client({ baseURL: base, onLockout: 'skip', throw: true });`)
 	out := v.obj(`
 		var a = hooks.createClient({}), b = hooks.createClient({});
 		for (var i = 0; i < 3; i++) {

@@ -3,7 +3,6 @@ package extension
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,12 +142,8 @@ func jsKeys(typ reflect.Type) []string {
 // result at runtime only fails here.
 func TestResultKeysDeclared(t *testing.T) {
 	decl := readDeclarations(t)
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
-		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`, srv.URL))
-	v.toVU()
+	v := hooksVU(t, refserver.Config{}, `
+		var c = new authflow.Client({ baseURL: base, codes: { source: 'hooks' } });`)
 	var objects map[string][]string
 	require.NoError(t, json.Unmarshal([]byte(v.run(`JSON.stringify((() => {
 		const user = hooks.createClient({ twoFactor: ['google'] });

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -239,7 +240,7 @@ func reencodeUsers(data []byte) (plain, hidden []byte, ok bool) {
 	var pb, hb bytes.Buffer
 	pw, hw := csv.NewWriter(&pb), csv.NewWriter(&hb)
 	for n, rec := range recs {
-		h := append([]string(nil), rec...)
+		h := slices.Clone(rec)
 		if n > 0 {
 			for i := range h {
 				// A blank value stays blank: a row of one blank field is a
@@ -337,5 +338,5 @@ func roundTripUsers(t *testing.T, users []User) {
 }
 
 func userStrings(u User) []string {
-	return append([]string{u.Email, u.Password, u.TOTPSecret, u.Phone, u.Username, u.ExternalID}, u.TwoFactor...)
+	return slices.Concat([]string{u.Email, u.Password, u.TOTPSecret, u.Phone, u.Username, u.ExternalID}, u.TwoFactor)
 }

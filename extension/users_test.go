@@ -16,6 +16,7 @@ import (
 	"go.k6.io/k6/v2/lib/fsext"
 
 	"github.com/authflow/authflow/b2core"
+	"github.com/authflow/authflow/internal/testutil"
 )
 
 func TestParseUsers(t *testing.T) {
@@ -99,24 +100,6 @@ func (c countingFs) Open(name string) (afero.File, error) {
 	return c.Fs.Open(name)
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestPickerTOTPReplayAndLockout(t *testing.T) {
 	t.Parallel()
 	set, err := packUsers("", []User{
@@ -126,39 +109,39 @@ func TestPickerTOTPReplayAndLockout(t *testing.T) {
 	})
 	require.NoError(t, err)
 	p := newPickerState("t", set, pickerOptions{Policy: &Limit{Attempts: 2, WindowSeconds: 60, BlockSeconds: 100}})
-	clock := &fakeClock{t: time.Unix(1_000_010, 0)} // 20 s into a 30 s step
-	p.now = clock.now
+	clock := testutil.NewClock(time.Unix(1_000_010, 0)) // 20 s into a 30 s step
+	p.now = clock.Now
 
 	got := map[string]int64{}
 	for range 3 {
-		e, at := p.tryPick(clock.now())
+		e, at := p.tryPick(clock.Now())
 		require.NotNil(t, e)
-		assert.Equal(t, clock.now(), at)
+		assert.Equal(t, clock.Now(), at)
 		got[e.user.Email] = e.leaseID
 	}
 	assert.Len(t, got, 3)
 	// All leased: nobody now, and the earliest is a lease's end.
-	e, at := p.tryPick(clock.now())
+	e, at := p.tryPick(clock.Now())
 	assert.Nil(t, e)
-	assert.Equal(t, clock.now().Add(time.Minute), at)
+	assert.Equal(t, clock.Now().Add(time.Minute), at)
 
 	// Released in the same TOTP step: the TOTP users wait for the next step,
 	// the plain one is available at once.
 	for email, id := range got {
 		p.release(email, id, b2core.OutcomeSuccess, 0)
 	}
-	e, _ = p.tryPick(clock.now())
+	e, _ = p.tryPick(clock.Now())
 	require.NotNil(t, e)
 	assert.Equal(t, "c@x", e.user.Email)
 	p.release("c@x", e.leaseID, b2core.OutcomeSuccess, 0)
-	e, _ = p.tryPick(clock.now())
+	e, _ = p.tryPick(clock.Now())
 	require.NotNil(t, e)
 	assert.Equal(t, "c@x", e.user.Email)
 	p.release("c@x", e.leaseID, b2core.OutcomeSuccess, 0)
 	st := p.stats()
 	assert.Equal(t, 2, st.TOTPWait)
 
-	clock.add(10 * time.Second) // next step
+	clock.Advance(10 * time.Second) // next step
 	st = p.stats()
 	assert.Equal(t, 3, st.Available)
 
@@ -169,19 +152,19 @@ func TestPickerTOTPReplayAndLockout(t *testing.T) {
 	assert.Equal(t, 1, p.stats().Blocked)
 	p.release("b@x", 0, b2core.OutcomeOTPRejected, 0)
 	assert.Equal(t, 2, p.stats().Blocked)
-	clock.add(31 * time.Second)
+	clock.Advance(31 * time.Second)
 	assert.Equal(t, 1, p.stats().Blocked)
-	clock.add(70 * time.Second)
+	clock.Advance(70 * time.Second)
 	assert.Equal(t, 0, p.stats().Blocked)
 
 	// A stale release does not end a newer lease.
-	e, _ = p.tryPick(clock.now())
+	e, _ = p.tryPick(clock.Now())
 	require.NotNil(t, e)
 	old := e.leaseID
 	p.release(e.user.Email, old, b2core.OutcomeSuccess, 0)
-	clock.add(30 * time.Second)
+	clock.Advance(30 * time.Second)
 	for {
-		e2, _ := p.tryPick(clock.now())
+		e2, _ := p.tryPick(clock.Now())
 		require.NotNil(t, e2)
 		if e2.user.Email == e.user.Email {
 			break
@@ -190,7 +173,7 @@ func TestPickerTOTPReplayAndLockout(t *testing.T) {
 	p.release(e.user.Email, old, b2core.OutcomeSuccess, 0)
 	i, ok := p.lookup(e.user.Email)
 	require.True(t, ok)
-	assert.Greater(t, p.entries[i].leasedUntil, clock.now().UnixNano(), "a stale release leaves the new lease alone")
+	assert.Greater(t, p.entries[i].leasedUntil, clock.Now().UnixNano(), "a stale release leaves the new lease alone")
 }
 
 func TestPickerWarnsWhenTooSmall(t *testing.T) {
@@ -317,41 +300,41 @@ func TestPickerExhaustedSeesReleases(t *testing.T) {
 	t.Parallel()
 	set, err := packUsers("", []User{{Email: "a@x"}, {Email: "b@x"}, {Email: "c@x"}})
 	require.NoError(t, err)
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
 	p := newPickerState("t", set, pickerOptions{Lease: time.Hour})
-	p.now = clock.now
+	p.now = clock.Now
 	leases := map[string]int64{}
 	for range 3 {
-		e, _ := p.tryPick(clock.now())
+		e, _ := p.tryPick(clock.Now())
 		require.NotNil(t, e)
 		leases[e.user.Email] = e.leaseID
 	}
-	e, at := p.tryPick(clock.now())
+	e, at := p.tryPick(clock.Now())
 	require.Nil(t, e)
-	assert.Equal(t, clock.now().Add(time.Hour), at)
-	clock.add(time.Second)
-	e, _ = p.tryPick(clock.now())
+	assert.Equal(t, clock.Now().Add(time.Hour), at)
+	clock.Advance(time.Second)
+	e, _ = p.tryPick(clock.Now())
 	require.Nil(t, e, "still exhausted")
 
 	require.True(t, p.release("b@x", leases["b@x"], b2core.OutcomeSuccess, 0))
-	e, _ = p.tryPick(clock.now())
+	e, _ = p.tryPick(clock.Now())
 	require.NotNil(t, e, "the released user")
 	assert.Equal(t, "b@x", e.user.Email)
-	e, _ = p.tryPick(clock.now())
+	e, _ = p.tryPick(clock.Now())
 	require.Nil(t, e)
 
 	// A release by email alone (no lease id) is seen too.
 	require.True(t, p.release("c@x", 0, b2core.OutcomeSuccess, 0))
-	e, _ = p.tryPick(clock.now())
+	e, _ = p.tryPick(clock.Now())
 	require.NotNil(t, e)
 	assert.Equal(t, "c@x", e.user.Email)
 
 	// And the end of a lease, without any release.
-	clock.add(time.Hour - 2*time.Second)
-	e, _ = p.tryPick(clock.now())
+	clock.Advance(time.Hour - 2*time.Second)
+	e, _ = p.tryPick(clock.Now())
 	require.Nil(t, e)
-	clock.add(time.Second)
-	e, _ = p.tryPick(clock.now())
+	clock.Advance(time.Second)
+	e, _ = p.tryPick(clock.Now())
 	require.NotNil(t, e)
 	assert.Equal(t, "a@x", e.user.Email, "leased first, free first")
 }

@@ -111,13 +111,9 @@ func TestTOTPWaitIsNotDuration(t *testing.T) {
 // from the flow's duration.
 func TestCodePollIsAWait(t *testing.T) {
 	t.Parallel()
-	srv := refServer(t, refserver.Config{})
-	v := newTestVU(t, nil)
-	v.run(fmt.Sprintf(`var base = %q;
-		var hooks = new authflow.Hooks(base + '/__hooks');
+	v := hooksVU(t, refserver.Config{}, `
 		var c = new authflow.Client({ baseURL: base, codes: { source: 'callback',
-			fn: function (to, ch) { var t = Date.now(); while (Date.now() - t < 400) {} return hooks.latestMessage(to).code; } } });`, srv.URL))
-	v.toVU()
+			fn: function (to, ch) { var t = Date.now(); while (Date.now() - t < 400) {} return hooks.latestMessage(to).code; } } });`)
 	out := v.obj(`
 		var s = hooks.createClient({ twoFactor: ['sms'] });
 		var rc = c.steps.readCode(s.email, 'email');

@@ -19,28 +19,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/b2core"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/testhooks"
 )
 
-// clock is a settable clock for Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// newClock starts one second into a TOTP step, on a fixed date.
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 4, 5, 6, 31, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock is a settable clock for Config.Now, one second into a TOTP step
+// on a fixed date.
+func newClock() *testutil.Clock {
+	return testutil.NewClock(time.Date(2026, 3, 4, 5, 6, 31, 0, time.UTC))
 }
 
 // harness is a server under test on a real loopback listener.
@@ -48,7 +34,7 @@ type harness struct {
 	t   *testing.T
 	srv *Server
 	ts  *httptest.Server
-	clk *clock
+	clk *testutil.Clock
 
 	// secrets, when not nil, collects every secret-looking string value
 	// sent or received (see collectSecrets).

@@ -117,29 +117,32 @@ func TestTFAChangesQueries(t *testing.T) {
 	}
 	bad := []string{"limit=0", "limit=101", "limit=x", "offset=-1", "offset=y", "sort_by=createTime", "sort_order=up",
 		"filter[isEnabled]=maybe", "filter[provider]=email", "filter[timeFrom]=yesterday", "filter[timeTo]=2022-13-01T00:00:00Z"}
-	for _, q := range bad {
-		t.Run("err/"+q, func(t *testing.T) {
-			t.Parallel()
-			f.h.do("GET", "/api/v2/my/2fa/changes?"+q, nil, f.bearer...).requireError(t, http.StatusBadRequest)
-		})
-	}
+	f.requireErrors(t, "err/", "/api/v2/my/2fa/changes?", bad, http.StatusBadRequest)
 	t.Run("ok/one-record", func(t *testing.T) {
 		t.Parallel()
 		r := f.h.do("GET", fmt.Sprintf("/api/v2/my/2fa/changes/%d", ids[1]), nil, f.bearer...)
 		require.Equal(t, http.StatusOK, r.status)
 		require.JSONEq(t, fmt.Sprintf(`{"id":%d,"provider":"sms","isEnabled":true,"time":"%s"}`, ids[1], ts(10)), string(r.body))
 	})
-	for _, id := range []string{fmt.Sprint(f.otherTFA), "999999", "0", "-1", "abc"} {
-		t.Run("err/one-record-"+id, func(t *testing.T) {
-			t.Parallel()
-			f.h.do("GET", "/api/v2/my/2fa/changes/"+id, nil, f.bearer...).requireError(t, http.StatusNotFound)
-		})
-	}
+	f.requireErrors(t, "err/one-record-", "/api/v2/my/2fa/changes/", []string{itoa(f.otherTFA), "999999", "0", "-1", "abc"}, http.StatusNotFound)
 	t.Run("err/no-bearer", func(t *testing.T) {
 		t.Parallel()
 		f.h.do("GET", "/api/v2/my/2fa/changes", nil).requireError(t, http.StatusUnauthorized)
 		f.h.do("GET", fmt.Sprintf("/api/v2/my/2fa/changes/%d", ids[0]), nil).requireError(t, http.StatusUnauthorized)
 	})
+}
+
+// requireErrors runs one parallel subtest per arg, named name+arg: GET
+// path+arg with the fixture's bearer is answered status, in the API's error
+// shape.
+func (f *historyFixture) requireErrors(t *testing.T, name, path string, args []string, status int) {
+	t.Helper()
+	for _, a := range args {
+		t.Run(name+a, func(t *testing.T) {
+			t.Parallel()
+			f.h.do("GET", path+a, nil, f.bearer...).requireError(t, status)
+		})
+	}
 }
 
 func TestPasswordChangesQueries(t *testing.T) {
@@ -173,22 +176,13 @@ func TestPasswordChangesQueries(t *testing.T) {
 			require.Equal(t, tc.wantIDs, got)
 		})
 	}
-	for _, q := range []string{"limit=0", "limit=1000", "offset=-5", "sort_by=time", "sort_order=sideways"} {
-		t.Run("err/"+q, func(t *testing.T) {
-			t.Parallel()
-			f.h.do("GET", "/api/v2/my/password/changes?"+q, nil, f.bearer...).requireError(t, http.StatusBadRequest)
-		})
-	}
+	f.requireErrors(t, "err/", "/api/v2/my/password/changes?",
+		[]string{"limit=0", "limit=1000", "offset=-5", "sort_by=time", "sort_order=sideways"}, http.StatusBadRequest)
 	t.Run("ok/one-record", func(t *testing.T) {
 		t.Parallel()
 		r := f.h.do("GET", fmt.Sprintf("/api/v2/my/password/changes/%d", ids[2]), nil, f.bearer...)
 		require.Equal(t, http.StatusOK, r.status)
 		require.JSONEq(t, fmt.Sprintf(`{"id":%d,"type":"restored","createTime":"%s"}`, ids[2], f.t0.Add(20*time.Second).Format(b2core.TimeLayout)), string(r.body))
 	})
-	for _, id := range []string{fmt.Sprint(f.otherPW), "424242", "x"} {
-		t.Run("err/one-record-"+id, func(t *testing.T) {
-			t.Parallel()
-			f.h.do("GET", "/api/v2/my/password/changes/"+id, nil, f.bearer...).requireError(t, http.StatusNotFound)
-		})
-	}
+	f.requireErrors(t, "err/one-record-", "/api/v2/my/password/changes/", []string{itoa(f.otherPW), "424242", "x"}, http.StatusNotFound)
 }

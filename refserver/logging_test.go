@@ -2,42 +2,23 @@ package refserver
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/b2core"
 	"github.com/authflow/authflow/capillary"
+	"github.com/authflow/authflow/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent handler goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Every flow at debug level: one line per request, and no password, code or
 // token in any line.
 func TestLogsHoldNoSecrets(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	h := newHarness(t, func(c *Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.Users = UsersConfig{Count: 3}

@@ -8,15 +8,12 @@ package scenarios
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +22,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testref"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -58,20 +57,6 @@ var scenarios = []scenario{
 	{script: "capillary.js", flows: []string{"capillary_password_change"}, env: []string{"AUTHFLOW_VUS=2"}},
 }
 
-func k6Binary(t *testing.T) string {
-	t.Helper()
-	k6 := os.Getenv("AUTHFLOW_K6")
-	if k6 == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AUTHFLOW_K6 is not set in CI: make test builds bin/k6 and sets it")
-		}
-		t.Skip("AUTHFLOW_K6 is not set (make test sets it to bin/k6)")
-	}
-	_, err := os.Stat(k6)
-	require.NoError(t, err, "AUTHFLOW_K6")
-	return k6
-}
-
 // variants are the reference server's personalities every scenario must
 // pass against.
 var variants = []string{refserver.VariantDefault, refserver.VariantAlt}
@@ -92,21 +77,18 @@ func targetWith(t *testing.T, delay time.Duration, defect string, cfg refserver.
 	if defect != "" {
 		cfg.Defects = []string{defect}
 	}
-	srv, err := refserver.New(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	var h http.Handler = srv
-	if delay > 0 {
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	slow := func(h http.Handler) http.Handler {
+		if delay <= 0 {
+			return h
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/auth/") {
 				time.Sleep(delay)
 			}
-			srv.ServeHTTP(w, r)
+			h.ServeHTTP(w, r)
 		})
 	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return ts.URL, users
+	return testref.Start(t, cfg, slow).URL, users
 }
 
 type summary struct {
@@ -122,29 +104,15 @@ func run(t *testing.T, sc scenario, base, users string) (int, summary, string) {
 	t.Helper()
 	dir := t.TempDir()
 	sumFile := filepath.Join(dir, "summary.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, k6Binary(t), "run", "--quiet", "--no-usage-report", sc.script)
-	cmd.Env = append(os.Environ(),
-		"AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS="+users, "AUTHFLOW_OUT="+dir, "AUTHFLOW_SUMMARY="+sumFile,
-		"AUTHFLOW_RATE=4", "AUTHFLOW_DURATION=5s", "AUTHFLOW_MAX_VUS=20")
-	cmd.Env = append(cmd.Env, sc.env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err, out.String())
-	}
+	env := slices.Concat([]string{"AUTHFLOW_BASE_URL=" + base, "AUTHFLOW_USERS=" + users, "AUTHFLOW_OUT=" + dir, "AUTHFLOW_SUMMARY=" + sumFile,
+		"AUTHFLOW_RATE=4", "AUTHFLOW_DURATION=5s", "AUTHFLOW_MAX_VUS=20"}, sc.env)
+	code, out := testutil.RunK6(t, testutil.K6Binary(t), 3*time.Minute, env, "run", "--quiet", "--no-usage-report", sc.script)
 	lastSummaries.Store(t.Name(), sumFile)
 	var s summary
 	b, err := os.ReadFile(sumFile)
-	require.NoError(t, err, "the scenario's handleSummary wrote no summary\n%s", out.String())
+	require.NoError(t, err, "the scenario's handleSummary wrote no summary\n%s", out)
 	require.NoError(t, json.Unmarshal(b, &s))
-	return code, s, out.String()
+	return code, s, out
 }
 
 // lastSummaries remembers, per test, the summary file its last run wrote.
@@ -159,7 +127,7 @@ func lastSummary(t *testing.T) string {
 
 func TestScenarios(t *testing.T) {
 	t.Parallel()
-	k6Binary(t)
+	testutil.K6Binary(t)
 	for _, sc := range scenarios {
 		for _, variant := range variants {
 			t.Run("ok/"+variant+"/"+sc.script, func(t *testing.T) {
@@ -225,7 +193,7 @@ func checkGreen(t *testing.T, sc scenario, s summary, out string) {
 // picker did).
 func TestMixPickersShareTheRate(t *testing.T) {
 	t.Parallel()
-	k6Binary(t)
+	testutil.K6Binary(t)
 	base, _ := target(t, 0, "")
 	code, _, out := run(t, scenario{script: "mix.js"}, base, "")
 	require.Equal(t, 0, code, "k6 exit code\n%s", out)
@@ -237,7 +205,7 @@ func TestMixPickersShareTheRate(t *testing.T) {
 // its other flow is green, and names the flow that never ran.
 func TestScenarioFlowThatNeverRanFails(t *testing.T) {
 	t.Parallel()
-	k6Binary(t)
+	testutil.K6Binary(t)
 	base, users := targetWith(t, 0, "", refserver.Config{Users: refserver.UsersConfig{Mix: refserver.Mix{Google: 1}}})
 	code, s, out := run(t, scenario{script: "signin_load.js"}, base, users)
 	require.Equal(t, exitThresholds, code, "a flow without users must fail the gate\n%s", out)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -14,25 +15,35 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 	"github.com/authflow/authflow/reports"
 )
+
+// segmentCmd is bin/k6 running script, as the part of a split test given
+// by segment (if any), with env added; its output goes to out.
+func segmentCmd(t *testing.T, script, segment string, env ...string) (cmd *exec.Cmd, out *bytes.Buffer) {
+	t.Helper()
+	args := []string{"run", "--quiet", "--no-usage-report"}
+	if segment != "" {
+		args = append(args, "--execution-segment", segment, "--execution-segment-sequence", "0,1/2,1")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	cmd = exec.CommandContext(ctx, testutil.K6Binary(t), append(args, script)...)
+	cmd.Env = append(os.Environ(), env...)
+	out = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd, out
+}
 
 // runSegment runs testdata/segments.js as one k6 process, or as the part of
 // a split test given by segment, and returns its summary.
 func runSegment(t *testing.T, base, users, segment string) *reports.Summary {
 	t.Helper()
 	sumFile := filepath.Join(t.TempDir(), "summary.json")
-	args := []string{"run", "--quiet", "--no-usage-report"}
-	if segment != "" {
-		args = append(args, "--execution-segment", segment, "--execution-segment-sequence", "0,1/2,1")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, k6Binary(t), append(args, "testdata/segments.js")...)
-	cmd.Env = append(os.Environ(), "AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS="+users, "AUTHFLOW_SUMMARY="+sumFile)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd, out := segmentCmd(t, "testdata/segments.js", segment,
+		"AUTHFLOW_BASE_URL="+base, "AUTHFLOW_USERS="+users, "AUTHFLOW_SUMMARY="+sumFile)
 	require.NoError(t, cmd.Run(), out.String())
 	s, err := reports.LoadSummary(sumFile)
 	require.NoError(t, err)
@@ -45,7 +56,7 @@ func runSegment(t *testing.T, base, users, segment string) *reports.Summary {
 // k6-operator runners would, on disjoint slices of the one user file.
 func TestExecutionSegments(t *testing.T) {
 	t.Parallel()
-	k6Binary(t)
+	testutil.K6Binary(t)
 	base, users := target(t, 0, "")
 	whole := runSegment(t, base, users, "")
 
@@ -88,16 +99,7 @@ func TestExecutionSegments(t *testing.T) {
 // process held, the id of its first, and its peak RSS in KiB.
 func heldUsers(t *testing.T, users, segment string) (held, first int, rssKiB int64) {
 	t.Helper()
-	args := []string{"run", "--quiet", "--no-usage-report"}
-	if segment != "" {
-		args = append(args, "--execution-segment", segment, "--execution-segment-sequence", "0,1/2,1")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, k6Binary(t), append(args, "testdata/segment_users.js")...)
-	cmd.Env = append(os.Environ(), "AUTHFLOW_USERS="+users)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd, out := segmentCmd(t, "testdata/segment_users.js", segment, "AUTHFLOW_USERS="+users)
 	require.NoError(t, cmd.Start())
 	// The child's own peak (VmHWM): wait4's maxrss would count this test
 	// process's memory too, which the child shares until it execs.
@@ -119,7 +121,7 @@ func heldUsers(t *testing.T, users, segment string) (held, first int, rssKiB int
 	rssKiB = <-peak
 	require.NoError(t, err, out.String())
 	m := regexp.MustCompile(`held users=(\d+) first=(\d+) picker=(\d+)`).FindStringSubmatch(out.String())
-	require.NotNil(t, m, "%s %v\n%s", users, args, out.String())
+	require.NotNil(t, m, "%s %v\n%s", users, cmd.Args, out.String())
 	held, _ = strconv.Atoi(m[1])
 	first, _ = strconv.Atoi(m[2])
 	picker, _ := strconv.Atoi(m[3])
@@ -147,7 +149,7 @@ func vmHWM(pid int) (int64, bool) {
 // file) is well under the whole file's.
 func TestSegmentsHoldOnlyTheirSlice(t *testing.T) {
 	t.Parallel()
-	k6Binary(t)
+	testutil.K6Binary(t)
 	dir := t.TempDir()
 	write := func(name string, n int) string {
 		users, err := refserver.GenerateUsers(refserver.UsersConfig{Count: n})
@@ -182,7 +184,7 @@ func TestSegmentsHoldOnlyTheirSlice(t *testing.T) {
 // file gone from disk, and a segment slices it there too.
 func TestArchiveCarriesTheUserFile(t *testing.T) {
 	t.Parallel()
-	k6 := k6Binary(t)
+	k6 := testutil.K6Binary(t)
 	dir := t.TempDir()
 	users, err := refserver.GenerateUsers(refserver.UsersConfig{Count: 40})
 	require.NoError(t, err)
@@ -202,7 +204,7 @@ func TestArchiveCarriesTheUserFile(t *testing.T) {
 		{nil, 40, 1},
 		{[]string{"--execution-segment", "1/2:1", "--execution-segment-sequence", "0,1/2,1"}, 20, 21},
 	} {
-		args := append(append([]string{"run", "--quiet", "--no-usage-report"}, c.args...), tar)
+		args := slices.Concat([]string{"run", "--quiet", "--no-usage-report"}, c.args, []string{tar})
 		out, err := exec.CommandContext(ctx, k6, args...).CombinedOutput()
 		require.NoError(t, err, string(out))
 		m := regexp.MustCompile(`held users=(\d+) first=(\d+)`).FindStringSubmatch(string(out))

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testref"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -23,15 +24,10 @@ import (
 // users complete 5 flows).
 func TestBigUserFileNoStartStall(t *testing.T) {
 	t.Parallel()
-	k6 := k6Binary(t)
+	k6 := testutil.K6Binary(t)
 	dir := t.TempDir()
 	users := filepath.Join(dir, "users.json")
-	srv, err := refserver.New(refserver.Config{Users: refserver.UsersConfig{Count: 45_000, File: users}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	base := ts.URL
+	base := testref.Start(t, refserver.Config{Users: refserver.UsersConfig{Count: 45_000, File: users}}).URL
 
 	points := filepath.Join(dir, "points.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/b2core"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/testhooks"
 )
 
@@ -78,27 +79,14 @@ func (f *fakeHooks) handler() http.Handler {
 	return mux
 }
 
-type recTransport struct {
-	inner b2core.Transport
-	mu    sync.Mutex
-	reqs  []b2core.Request
-}
-
-func (r *recTransport) Do(ctx context.Context, req *b2core.Request) (*b2core.Response, error) {
-	r.mu.Lock()
-	r.reqs = append(r.reqs, *req)
-	r.mu.Unlock()
-	return r.inner.Do(ctx, req)
-}
-
-func newHooks(t *testing.T, f *fakeHooks, absolute bool) (*testhooks.HooksClient, *recTransport) {
+func newHooks(t *testing.T, f *fakeHooks, absolute bool) (*testhooks.HooksClient, *testutil.Recorder) {
 	srv := httptest.NewServer(f.handler())
 	t.Cleanup(srv.Close)
 	if absolute {
-		rec := &recTransport{inner: b2core.NewHTTPTransport("http://api.invalid", time.Second)}
+		rec := &testutil.Recorder{Inner: b2core.NewHTTPTransport("http://api.invalid", time.Second)}
 		return testhooks.New(srv.URL+"/__hooks/", rec), rec
 	}
-	rec := &recTransport{inner: b2core.NewHTTPTransport(srv.URL, time.Second)}
+	rec := &testutil.Recorder{Inner: b2core.NewHTTPTransport(srv.URL, time.Second)}
 	return testhooks.New("/__hooks", rec), rec
 }
 
@@ -140,7 +128,7 @@ func TestHooksClient(t *testing.T) {
 			assert.Equal(t, short, *p)
 
 			steps := []string{}
-			for _, r := range rec.reqs {
+			for _, r := range rec.All() {
 				steps = append(steps, r.Step)
 				assert.Equal(t, testhooks.FlowHooks, r.Flow)
 				assert.NotContains(t, r.Name, "/42/")

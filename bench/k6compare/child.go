@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,44 +26,10 @@ func (h *harness) run(s runSpec) *runResult {
 	logPath := filepath.Join(h.out, "logs", id+".log")
 	_ = os.Remove(summary)
 
-	var cmd *exec.Cmd
 	ctx, cancel := context.WithTimeout(context.Background(), s.maxDur+3*time.Minute)
 	defer cancel()
-	var env []string
-	if s.variant == "go" {
-		args := []string{"-base", h.server.base, "-users", s.users, "-vus", strconv.Itoa(s.vus)}
-		switch {
-		case s.perVU:
-			args = append(args, "-per-vu", strconv.Itoa(s.iters))
-		default:
-			args = append(args, "-n", strconv.Itoa(s.iters))
-		}
-		if s.phase.timed() {
-			args = append(args, "-duration", s.maxDur.String())
-		}
-		cmd = exec.CommandContext(ctx, h.goflow, args...)
-	} else {
-		script := "ext.js"
-		if s.variant == "js" {
-			script = "plain.js"
-		}
-		mode := "shared"
-		if s.perVU {
-			mode = "pervu"
-		}
-		env = []string{"K6_NO_USAGE_REPORT=true", "BENCH_BASE_URL=" + h.server.base, "BENCH_USERS=" + s.users,
-			"BENCH_MODE=" + mode, "BENCH_VUS=" + strconv.Itoa(s.vus), "BENCH_ITERS=" + strconv.Itoa(s.iters),
-			"BENCH_MAX_DURATION=" + s.maxDur.String()}
-		cmd = exec.CommandContext(ctx, h.cfg.k6, "run", "--quiet", "--no-color", "--summary-export", summary,
-			filepath.Join(h.scriptDir, script))
-		cmd.Env = append(os.Environ(), env...)
-	}
-	if s.phase == phasePin {
-		pinned := exec.CommandContext(ctx, "taskset", append([]string{"-c", "0"}, cmd.Args...)...)
-		pinned.Env = cmd.Env
-		cmd = pinned
-	}
-	r.cmdline = strings.Join(append(env, shellQuote(cmd.Args)...), " ")
+	cmd, env := h.childCmd(ctx, s, summary)
+	r.cmdline = strings.Join(slices.Concat(env, shellQuote(cmd.Args)), " ")
 	// The child runs under a small wrapper process (this program again), which
 	// reads its rusage: see runWrapper.
 	self, err := os.Executable()
@@ -73,7 +40,7 @@ func (h *harness) run(s runSpec) *runResult {
 	}
 	rusageFile := filepath.Join(h.out, "logs", id+".rusage.json")
 	_ = os.Remove(rusageFile)
-	wrapped := exec.CommandContext(ctx, self, append([]string{wrapperFlag, rusageFile}, cmd.Args...)...)
+	wrapped := exec.CommandContext(ctx, self, slices.Concat([]string{wrapperFlag, rusageFile}, cmd.Args)...)
 	wrapped.Env = cmd.Env
 	wrapped.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd = wrapped
@@ -118,15 +85,7 @@ func (h *harness) run(s runSpec) *runResult {
 	} else {
 		h.readSummary(r, summary)
 	}
-	if s.expected > 0 && r.flows != int64(s.expected) {
-		r.problems = append(r.problems, fmt.Sprintf("%d flows completed, %d expected", r.flows, s.expected))
-	}
-	if r.flows == 0 {
-		r.problems = append(r.problems, "no flow completed")
-	}
-	if s.phase.timed() && r.testSec > 0 && r.testSec < s.maxDur.Seconds()*0.98 {
-		r.capHit = true
-	}
+	checkCounts(r)
 	h.results = append(h.results, r)
 	status := "ok"
 	if !r.valid() {
@@ -136,6 +95,62 @@ func (h *harness) run(s runSpec) *runResult {
 		id, r.flows, r.wall.Seconds(), r.cpu().Seconds(), float64(r.maxRSSKiB)/1024, r.flowsPerSec,
 		serverPerFlow(r), r.load1[1], status)
 	return r
+}
+
+// childCmd is the command of run s, before the wrapper (pinned to CPU 0 in
+// a pinned run), and the environment it adds, which the report shows.
+func (h *harness) childCmd(ctx context.Context, s runSpec, summary string) (*exec.Cmd, []string) {
+	var cmd *exec.Cmd
+	var env []string
+	if s.variant == "go" {
+		args := []string{"-base", h.server.base, "-users", s.users, "-vus", strconv.Itoa(s.vus)}
+		switch {
+		case s.perVU:
+			args = append(args, "-per-vu", strconv.Itoa(s.iters))
+		default:
+			args = append(args, "-n", strconv.Itoa(s.iters))
+		}
+		if s.phase.timed() {
+			args = append(args, "-duration", s.maxDur.String())
+		}
+		cmd = exec.CommandContext(ctx, h.goflow, args...)
+	} else {
+		script := "ext.js"
+		if s.variant == "js" {
+			script = "plain.js"
+		}
+		mode := "shared"
+		if s.perVU {
+			mode = "pervu"
+		}
+		env = []string{"K6_NO_USAGE_REPORT=true", "BENCH_BASE_URL=" + h.server.base, "BENCH_USERS=" + s.users,
+			"BENCH_MODE=" + mode, "BENCH_VUS=" + strconv.Itoa(s.vus), "BENCH_ITERS=" + strconv.Itoa(s.iters),
+			"BENCH_MAX_DURATION=" + s.maxDur.String()}
+		cmd = exec.CommandContext(ctx, h.cfg.k6, "run", "--quiet", "--no-color", "--summary-export", summary,
+			filepath.Join(h.scriptDir, script))
+		cmd.Env = append(os.Environ(), env...)
+	}
+	if s.phase == phasePin {
+		pinned := exec.CommandContext(ctx, "taskset", slices.Concat([]string{"-c", "0"}, cmd.Args)...)
+		pinned.Env = cmd.Env
+		cmd = pinned
+	}
+	return cmd, env
+}
+
+// checkCounts marks a run whose flows are not what its spec expects, and
+// a timed run that ran out of users before its duration.
+func checkCounts(r *runResult) {
+	s := r.spec
+	if s.expected > 0 && r.flows != int64(s.expected) {
+		r.problems = append(r.problems, fmt.Sprintf("%d flows completed, %d expected", r.flows, s.expected))
+	}
+	if r.flows == 0 {
+		r.problems = append(r.problems, "no flow completed")
+	}
+	if s.phase.timed() && r.testSec > 0 && r.testSec < s.maxDur.Seconds()*0.98 {
+		r.capHit = true
+	}
 }
 
 func (h *harness) readGoflow(r *runResult, out []byte) {
@@ -224,7 +239,7 @@ func commandLine() string {
 	if strings.Contains(os.Args[0], "go-build") {
 		prog = "go run ./bench/k6compare"
 	}
-	return strings.Join(append([]string{prog}, shellQuote(os.Args[1:])...), " ")
+	return strings.Join(slices.Concat([]string{prog}, shellQuote(os.Args[1:])), " ")
 }
 
 func shellQuote(args []string) []string {

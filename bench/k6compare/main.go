@@ -38,16 +38,11 @@
 package main
 
 import (
-	"bytes"
 	"embed"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 )
@@ -77,6 +72,15 @@ func main() {
 	if len(os.Args) > 2 && os.Args[1] == wrapperFlag {
 		os.Exit(runWrapper(os.Args[2], os.Args[3:]))
 	}
+	c := parseFlags()
+	if err := run(c); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+// parseFlags reads the command line into a config, or exits with a usage
+// error.
+func parseFlags() config {
 	var c config
 	var variants string
 	flag.StringVar(&c.k6, "k6", "./bin/k6", "k6 binary built with the authflow extension")
@@ -108,9 +112,7 @@ func main() {
 	if c.n <= c.vus || c.vus < 1 || c.memVUs < 1 || c.memIters < 1 || c.reps < 1 || c.cpuReps < 1 || c.duration <= 0 {
 		fatalf("need -n > -vus, -vus, -mem-vus, -mem-iters, -reps, -cpu-reps >= 1 and a positive -duration")
 	}
-	if err := run(c); err != nil {
-		fatalf("%v", err)
-	}
+	return c
 }
 
 func fatalf(format string, args ...any) {
@@ -124,305 +126,6 @@ var variantNames = map[string]string{
 	"go":  "Go net/http + b2core (floor)",
 }
 
-// ---- runs ----
-
-type phase string
-
-const (
-	phaseBase phase = "cpu-base" // -vus flows, subtracted from the CPU run
-	phaseCPU  phase = "cpu"      // -n flows
-	phaseRate phase = "rate"     // -duration
-	phasePin  phase = "rate-pin" // -duration, client on CPU 0, server on the others
-	phaseMem  phase = "mem"      // -mem-vus VUs
-)
-
-// timed says whether a phase's runs last -duration (not a flow count).
-func (p phase) timed() bool { return p == phaseRate || p == phasePin }
-
-type runSpec struct {
-	variant  string
-	phase    phase
-	rep      int
-	vus      int
-	perVU    bool
-	iters    int // in all (shared) or per VU
-	maxDur   time.Duration
-	users    string // the run's users file
-	expected int    // flows that must complete (0: any number, a duration run)
-}
-
-func (s runSpec) id() string { return fmt.Sprintf("%s-%s-r%d", s.phase, s.variant, s.rep+1) }
-
-type runResult struct {
-	spec      runSpec
-	cmdline   string
-	wall      time.Duration
-	user, sys time.Duration
-	maxRSSKiB int64
-	// wrapperRSSKiB is the wrapper's own peak RSS: a child's maxrss counts
-	// at least this (see runWrapper).
-	wrapperRSSKiB int64
-	exitCode      int
-	serverCPU     time.Duration
-	flows         int64 // completed flows (k6 iterations)
-	flowsPerSec   float64
-	testSec       float64 // k6's test run duration (iterations count / rate), goflow's elapsed
-	capHit        bool
-	load1         [2]float64
-	problems      []string
-}
-
-func (r *runResult) valid() bool        { return len(r.problems) == 0 }
-func (r *runResult) cpu() time.Duration { return r.user + r.sys }
-
-type harness struct {
-	cfg       config
-	out       string
-	scriptDir string
-	goflow    string
-	server    *server
-	pool      *userPool
-	results   []*runResult
-	profiles  []*profileResult
-	k6Version string
-}
-
-func run(cfg config) error {
-	start := time.Now()
-	h := &harness{cfg: cfg}
-	var err error
-	if h.out, err = filepath.Abs(cfg.out); err != nil {
-		return err
-	}
-	for _, d := range []string{"logs", "users", "summaries", "scripts"} {
-		if err := os.MkdirAll(filepath.Join(h.out, d), 0o755); err != nil {
-			return err
-		}
-	}
-	if err := h.writeScripts(); err != nil {
-		return err
-	}
-	for _, p := range []*string{&h.cfg.k6, &h.cfg.authflow} {
-		if *p, err = filepath.Abs(*p); err != nil {
-			return err
-		}
-		if _, err := os.Stat(*p); err != nil {
-			return fmt.Errorf("%w (run `make build`)", err)
-		}
-	}
-	if v, err := exec.Command(h.cfg.k6, "version").Output(); err == nil {
-		h.k6Version = strings.SplitN(strings.TrimSpace(string(v)), "\n", 2)[0]
-	}
-	if slices.Contains(cfg.variants, "go") {
-		if err := h.buildGoflow(); err != nil {
-			return err
-		}
-	}
-
-	nUsers := cfg.users
-	if nUsers == 0 {
-		nUsers = h.defaultUsers()
-	}
-	logf("starting the reference server with %d Google-TOTP users", nUsers)
-	if h.server, err = startServer(h.cfg.authflow, h.out, nUsers); err != nil {
-		return err
-	}
-	defer h.server.stop()
-	if h.pool, err = loadPool(filepath.Join(h.out, "users.json")); err != nil {
-		return err
-	}
-	logf("server %s ready; waiting for its background password hashing to finish", h.server.base)
-	idle := h.server.waitIdle(90 * time.Second)
-	logf("server idle after %s of CPU (%s)", h.server.cpu().Round(10*time.Millisecond), idle)
-
-	// 1. CPU per flow.
-	for rep := range cfg.cpuReps {
-		for _, v := range interleave(cfg.variants, rep) {
-			// The base run (one flow per VU: k6's shared-iterations needs as
-			// many iterations as VUs) signs in users 0..vus-1 of the range
-			// and reads a file as large as the CPU run's, which signs in
-			// users vus..vus+n-1.
-			pos := h.pool.take(cfg.n + cfg.vus)
-			if err := h.writeUsers(pos, 0, cfg.n, string(phaseBase), v, rep); err != nil {
-				return err
-			}
-			if err := h.writeUsers(pos, cfg.vus, cfg.vus+cfg.n, string(phaseCPU), v, rep); err != nil {
-				return err
-			}
-			h.run(runSpec{variant: v, phase: phaseBase, rep: rep, vus: cfg.vus, iters: cfg.vus, maxDur: 10 * time.Minute,
-				users: h.usersPath(string(phaseBase), v, rep), expected: cfg.vus})
-			h.run(runSpec{variant: v, phase: phaseCPU, rep: rep, vus: cfg.vus, iters: cfg.n, maxDur: 10 * time.Minute,
-				users: h.usersPath(string(phaseCPU), v, rep), expected: cfg.n})
-			h.pool.release(pos, cfg.n+cfg.vus)
-		}
-	}
-	// 2. Flows per second, on shared cores and, with -pin, on a core each.
-	if err := h.rateRuns(phaseRate); err != nil {
-		return err
-	}
-	if cfg.pin {
-		if err := h.server.pin(fmt.Sprintf("1-%d", runtime.NumCPU()-1)); err != nil {
-			return fmt.Errorf("pinning the server to CPUs 1-%d: %w", runtime.NumCPU()-1, err)
-		}
-		err := h.rateRuns(phasePin)
-		if uerr := h.server.pin(fmt.Sprintf("0-%d", runtime.NumCPU()-1)); err == nil {
-			err = uerr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	// 3. Peak memory.
-	memFlows := cfg.memVUs * cfg.memIters
-	for rep := range cfg.reps {
-		for _, v := range interleave(cfg.variants, rep) {
-			pos := h.pool.take(memFlows)
-			if err := h.writeUsers(pos, 0, memFlows, "mem", v, rep); err != nil {
-				return err
-			}
-			h.run(runSpec{variant: v, phase: phaseMem, rep: rep, vus: cfg.memVUs, perVU: true, iters: cfg.memIters,
-				maxDur: 10 * time.Minute, users: h.usersPath("mem", v, rep), expected: memFlows})
-			h.pool.release(pos, memFlows)
-		}
-	}
-
-	// 4. Where the CPU goes (not part of the figures above).
-	if cfg.profile > 0 {
-		for _, v := range cfg.variants {
-			if v != "go" {
-				h.profiles = append(h.profiles, h.profileRun(v))
-			}
-		}
-	}
-
-	if !cfg.keepUsers {
-		_ = os.RemoveAll(filepath.Join(h.out, "users"))
-	}
-	report := h.report(time.Since(start))
-	if err := os.WriteFile(filepath.Join(h.out, "k6compare.md"), []byte(report), 0o644); err != nil {
-		return err
-	}
-	fmt.Print(report)
-	for _, r := range h.results {
-		if !r.valid() {
-			return errors.New("some runs were INVALID (see the table above)")
-		}
-	}
-	return nil
-}
-
-// rateRuns runs the throughput runs of phase ph.
-func (h *harness) rateRuns(ph phase) error {
-	for rep := range h.cfg.reps {
-		for _, v := range interleave(h.cfg.variants, rep) {
-			capFlows := h.rateCap(v)
-			pos := h.pool.take(capFlows)
-			if err := h.writeUsers(pos, 0, capFlows, string(ph), v, rep); err != nil {
-				return err
-			}
-			r := h.run(runSpec{variant: v, phase: ph, rep: rep, vus: h.cfg.vus, iters: capFlows, maxDur: h.cfg.duration,
-				users: h.usersPath(string(ph), v, rep)})
-			h.pool.release(pos, min(capFlows, int(r.flows)+2*h.cfg.vus))
-		}
-	}
-	return nil
-}
-
-// interleave orders the variants of repetition rep: as given, then
-// reversed, and so on, so that a drift of the machine's load falls on
-// every variant alike.
-func interleave(vs []string, rep int) []string {
-	out := slices.Clone(vs)
-	if rep%2 == 1 {
-		slices.Reverse(out)
-	}
-	return out
-}
-
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "k6compare %s: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-}
-
-// defaultUsers sizes the server's user list: every run gets fresh users,
-// and users come back 31 s after their last flow, so the list must cover
-// about the runs of a minute at the fastest variant's rate.
-func (h *harness) defaultUsers() int {
-	c := h.cfg
-	// The fastest variant (the Go floor, about 4000-5000 flows/s at 10 VUs
-	// on 2 cores) runs twice in a row in the throughput phase (ext, js, go,
-	// go, js, ext).
-	fastest := 5000.0
-	perRate := int(fastest*c.duration.Seconds()*c.rateMargin) + 2*c.vus
-	need := 2*perRate + c.cpuReps*(c.n+c.vus) + c.memVUs*c.memIters
-	return min(max(need, 60_000), 250_000)
-}
-
-// rateCap is how many users a throughput run of v gets: -rate-margin times
-// what v reached in its CPU runs, over -duration.
-func (h *harness) rateCap(v string) int {
-	var rates []float64
-	for _, r := range h.results {
-		if r.spec.variant == v && r.spec.phase == phaseCPU && r.flowsPerSec > 0 {
-			rates = append(rates, r.flowsPerSec)
-		}
-	}
-	rate := 3000.0
-	if len(rates) > 0 {
-		rate = slices.Max(rates)
-	}
-	n := int(rate*h.cfg.duration.Seconds()*h.cfg.rateMargin) + 2*h.cfg.vus
-	return min(n, h.pool.size()*2/3)
-}
-
-func (h *harness) writeScripts() error {
-	h.scriptDir = filepath.Join(h.out, "scripts")
-	entries, err := scripts.ReadDir("scripts")
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		b, err := scripts.ReadFile("scripts/" + e.Name())
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(h.scriptDir, e.Name()), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (h *harness) buildGoflow() error {
-	if h.cfg.goflow != "" {
-		p, err := filepath.Abs(h.cfg.goflow)
-		h.goflow = p
-		return err
-	}
-	h.goflow = filepath.Join(h.out, "goflow")
-	logf("building bench/goflow")
-	cmd := exec.Command("go", "build", "-o", h.goflow, "github.com/authflow/authflow/bench/goflow")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build bench/goflow: %w", err)
-	}
-	return nil
-}
-
-func (h *harness) usersPath(ph, v string, rep int) string {
-	return filepath.Join(h.out, "users", fmt.Sprintf("%s-%s-r%d.json", ph, v, rep+1))
-}
-
-// writeUsers writes users pos+from .. pos+to-1 of the pool (a ring) as the
-// users file of one run.
-func (h *harness) writeUsers(pos, from, to int, ph, v string, rep int) error {
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i := from; i < to; i++ {
-		if i > from {
-			b.WriteByte(',')
-		}
-		b.Write(h.pool.users[(pos+i)%len(h.pool.users)])
-	}
-	b.WriteString("]\n")
-	return os.WriteFile(h.usersPath(ph, v, rep), b.Bytes(), 0o600)
 }

@@ -88,10 +88,24 @@ func (h *harness) netCPU(r *runResult) (float64, bool) {
 	return 0, false
 }
 
+// report is the Markdown report of the runs: the header, the table of
+// measures with the ratios and targets, the notes, the invalid and capped
+// runs, the profiles and every run.
 func (h *harness) report(total time.Duration) string {
-	c := h.cfg
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	h.reportHeader(w, total)
+	h.reportTable(w)
+	h.reportNotes(w)
+	h.reportProblems(w)
+	h.profileReport(w)
+	h.reportRuns(w)
+	return b.String()
+}
+
+// reportHeader writes the title, the command, the machine and the runs.
+func (h *harness) reportHeader(w func(string, ...any), total time.Duration) {
+	c := h.cfg
 	host, _ := os.Hostname()
 	w("## k6 comparison: sign-in + Google TOTP (4 requests), extension vs plain k6 JS vs Go\n\n")
 	w("Command: `%s`  \n", commandLine())
@@ -102,37 +116,47 @@ func (h *harness) report(total time.Duration) string {
 	first, last, highest := h.loadRange()
 	w("Load average (1 min) from %.1f to %.1f during the runs (highest %.1f; this process's own runs add up to about 2): the machine may be shared, and the flows/s figures suffer most from other load.\n\n",
 		first, last, highest)
+}
 
-	fmtStat := func(s stat, prec int) string {
-		if !s.ok() {
-			if s.n == 0 {
-				return "–"
-			}
-			return "INVALID"
+// fmtStat is a stat as the report shows it: the median, the range and the
+// valid runs.
+func fmtStat(s stat, prec int) string {
+	if !s.ok() {
+		if s.n == 0 {
+			return "–"
 		}
-		out := strconv.FormatFloat(s.median, 'f', prec, 64)
-		if s.valid > 1 {
-			out += fmt.Sprintf(" (%s–%s)", strconv.FormatFloat(s.lo, 'f', prec, 64), strconv.FormatFloat(s.hi, 'f', prec, 64))
-		}
-		if s.valid < s.n {
-			out += fmt.Sprintf(" [%d/%d valid]", s.valid, s.n)
-		}
-		return out
+		return "INVALID"
 	}
+	out := strconv.FormatFloat(s.median, 'f', prec, 64)
+	if s.valid > 1 {
+		out += fmt.Sprintf(" (%s–%s)", strconv.FormatFloat(s.lo, 'f', prec, 64), strconv.FormatFloat(s.hi, 'f', prec, 64))
+	}
+	if s.valid < s.n {
+		out += fmt.Sprintf(" [%d/%d valid]", s.valid, s.n)
+	}
+	return out
+}
+
+// row is one measure of the report's table: how to read it from a run, and
+// the extension's target against plain JS.
+type row struct {
+	name   string
+	ph     phase
+	val    func(*runResult) (float64, bool)
+	prec   int
+	target string
+	met    func(r float64) bool
+}
+
+// rows are the measures of the report's table, in order.
+func (h *harness) rows() []row {
+	c := h.cfg
 	perFlow := func(d func(*runResult) time.Duration) func(*runResult) (float64, bool) {
 		return func(r *runResult) (float64, bool) { return perFlowUS(d(r), r.flows), true }
 	}
 	clientCPU := func(r *runResult) time.Duration { return r.cpu() }
 	serverCPU := func(r *runResult) time.Duration { return r.serverCPU }
-	type row struct {
-		name   string
-		ph     phase
-		val    func(*runResult) (float64, bool)
-		prec   int
-		target string
-		met    func(r float64) bool
-	}
-	rows := []row{
+	return []row{
 		{fmt.Sprintf("client CPU per flow, net (µs; %d-flow run minus %d-flow run)", c.n, c.vus), phaseCPU, h.netCPU, 0,
 			"≤ 0.60×", func(r float64) bool { return r <= 0.60 }},
 		{fmt.Sprintf("client CPU per flow, gross (µs; whole process / %d, start-up included)", c.n), phaseCPU, perFlow(clientCPU), 0, "", nil},
@@ -147,40 +171,48 @@ func (h *harness) report(total time.Duration) string {
 		{"server CPU per flow in the flows/s runs (µs)", phaseRate, perFlow(serverCPU), 0, "", nil},
 		{"server CPU per flow in the pinned flows/s runs (µs)", phasePin, perFlow(serverCPU), 0, "", nil},
 	}
-	// ratio is the ratio of the medians of a and b, and the median (min–max)
-	// of the ratios of the runs of a and b in the same repetition (run
-	// back to back, so a drift of the machine's speed cancels out).
-	ratio := func(rw row, a, b string) (float64, stat, bool) {
-		sa, sb := summarize(h.pick(a, rw.ph), rw.val), summarize(h.pick(b, rw.ph), rw.val)
-		if !sa.ok() || !sb.ok() || sb.median == 0 {
-			return 0, stat{}, false
-		}
-		var pairs []float64
-		for _, ra := range h.pick(a, rw.ph) {
-			for _, rb := range h.pick(b, rw.ph) {
-				if ra.spec.rep != rb.spec.rep || !ra.valid() || !rb.valid() {
-					continue
-				}
-				va, oka := rw.val(ra)
-				vb, okb := rw.val(rb)
-				if oka && okb && vb > 0 && !math.IsNaN(va) && !math.IsNaN(vb) {
-					pairs = append(pairs, va/vb)
-				}
+}
+
+// ratio is the ratio of the medians of a and b, and the median (min–max)
+// of the ratios of the runs of a and b in the same repetition (run
+// back to back, so a drift of the machine's speed cancels out).
+func (h *harness) ratio(rw row, a, b string) (float64, stat, bool) {
+	sa, sb := summarize(h.pick(a, rw.ph), rw.val), summarize(h.pick(b, rw.ph), rw.val)
+	if !sa.ok() || !sb.ok() || sb.median == 0 {
+		return 0, stat{}, false
+	}
+	var pairs []float64
+	for _, ra := range h.pick(a, rw.ph) {
+		for _, rb := range h.pick(b, rw.ph) {
+			if ra.spec.rep != rb.spec.rep || !ra.valid() || !rb.valid() {
+				continue
+			}
+			va, oka := rw.val(ra)
+			vb, okb := rw.val(rb)
+			if oka && okb && vb > 0 && !math.IsNaN(va) && !math.IsNaN(vb) {
+				pairs = append(pairs, va/vb)
 			}
 		}
-		return sa.median / sb.median, medianOf(pairs), true
 	}
-	fmtRatio := func(rw row, a, b string, withPairs bool) string {
-		m, paired, ok := ratio(rw, a, b)
-		if !ok {
-			return "–"
-		}
-		out := fmt.Sprintf("%.2f×", m)
-		if withPairs && paired.valid > 1 {
-			out += fmt.Sprintf(" (paired %.2f×, %.2f–%.2f)", paired.median, paired.lo, paired.hi)
-		}
-		return out
+	return sa.median / sb.median, medianOf(pairs), true
+}
+
+// fmtRatio is the ratio of a to b as the report shows it.
+func (h *harness) fmtRatio(rw row, a, b string, withPairs bool) string {
+	m, paired, ok := h.ratio(rw, a, b)
+	if !ok {
+		return "–"
 	}
+	out := fmt.Sprintf("%.2f×", m)
+	if withPairs && paired.valid > 1 {
+		out += fmt.Sprintf(" (paired %.2f×, %.2f–%.2f)", paired.median, paired.lo, paired.hi)
+	}
+	return out
+}
+
+// reportTable writes the table of measures.
+func (h *harness) reportTable(w func(string, ...any)) {
+	c := h.cfg
 	w("| measure | ")
 	for _, v := range c.variants {
 		w("%s | ", variantNames[v])
@@ -190,7 +222,7 @@ func (h *harness) report(total time.Duration) string {
 		w("---:|")
 	}
 	w("---:|---:|---:|---|---|\n")
-	for _, rw := range rows {
+	for _, rw := range h.rows() {
 		ran := false
 		for _, v := range c.variants {
 			ran = ran || len(h.pick(v, rw.ph)) > 0
@@ -202,10 +234,10 @@ func (h *harness) report(total time.Duration) string {
 		for _, v := range c.variants {
 			w("%s | ", fmtStat(summarize(h.pick(v, rw.ph), rw.val), rw.prec))
 		}
-		w("%s | %s | %s | %s | ", fmtRatio(rw, "ext", "js", true), fmtRatio(rw, "ext", "go", false), fmtRatio(rw, "js", "go", false), rw.target)
+		w("%s | %s | %s | %s | ", h.fmtRatio(rw, "ext", "js", true), h.fmtRatio(rw, "ext", "go", false), h.fmtRatio(rw, "js", "go", false), rw.target)
 		met := ""
 		if rw.met != nil {
-			m, paired, ok := ratio(rw, "ext", "js")
+			m, paired, ok := h.ratio(rw, "ext", "js")
 			switch {
 			case !slices.Contains(c.variants, "ext") || !slices.Contains(c.variants, "js"):
 				met = "not measured"
@@ -221,6 +253,11 @@ func (h *harness) report(total time.Duration) string {
 		}
 		w("%s |\n", met)
 	}
+}
+
+// reportNotes writes how each measure is taken.
+func (h *harness) reportNotes(w func(string, ...any)) {
+	c := h.cfg
 	w("\nMedians (min–max) over the valid runs; \"paired\" is the median (min–max) of the ext / JS ratios of runs of the same repetition, which ran back to back. ")
 	w("Client CPU is user+sys from the child's rusage (Utime+Stime), peak RSS its Maxrss; server CPU from /proc/<pid>/stat (10 ms ticks). ")
 	w("Net CPU is (CPU of the %d-flow run − CPU of a %d-flow run with the same script, VUs and users file) / %d: the start-up (k6 start-up, %d VU inits, reading the users) cancels out, leaving the steady-state cost of a flow; gross includes all of it. ", c.n, c.vus, c.n-c.vus, c.vus)
@@ -233,7 +270,12 @@ func (h *harness) report(total time.Duration) string {
 		wrapperMax = max(wrapperMax, r.wrapperRSSKiB)
 	}
 	w("Peak RSS is read through a small wrapper process (see runWrapper in wrapper.go: a child started by the harness itself would report the harness's own peak); its own peak, a floor of every figure, was at most %.1f MiB.\n\n", float64(wrapperMax)/1024)
+}
 
+// reportProblems lists the invalid runs and the throughput runs that ran
+// out of users.
+func (h *harness) reportProblems(w func(string, ...any)) {
+	c := h.cfg
 	var invalid, capped []string
 	for _, r := range h.results {
 		if !r.valid() {
@@ -249,9 +291,12 @@ func (h *harness) report(total time.Duration) string {
 	if len(capped) > 0 {
 		w("Throughput runs that ran out of users before %s:\n\n%s\n\n", c.duration, strings.Join(capped, "\n"))
 	}
+}
 
-	h.profileReport(w)
-
+// reportRuns writes every run and the command lines of the first
+// repetition.
+func (h *harness) reportRuns(w func(string, ...any)) {
+	c := h.cfg
 	w("<details><summary>Every run</summary>\n\n")
 	w("| run | VUs | flows | wall s | user s | sys s | CPU µs/flow | maxrss MiB | flows/s | server µs/flow | load avg (start→end) | valid |\n")
 	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
@@ -277,5 +322,4 @@ func (h *harness) report(total time.Duration) string {
 	}
 	w("```\n\nScripts: %s (ext.js, plain.js, common.js); users files: %s; k6 summaries: %s; logs: %s.\n\n</details>\n",
 		h.scriptDir, users, filepath.Join(h.out, "summaries"), filepath.Join(h.out, "logs"))
-	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func TestCapacityFlags(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			code := run(append([]string{"capacity"}, tc.args...), &out, &out)
+			code := run(slices.Concat([]string{"capacity"}, tc.args), &out, &out)
 			assert.Equal(t, ExitUsage, code, out.String())
 		})
 	}

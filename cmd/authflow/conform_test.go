@@ -7,12 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/conformance"
+	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -20,13 +22,7 @@ import (
 // defects and returns the flags that point the suite at it.
 func conformTarget(t *testing.T, defects ...string) []string {
 	t.Helper()
-	srv, err := refserver.New(refserver.Config{Defects: defects})
-	require.NoError(t, err)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
+	ts := testref.Start(t, refserver.Config{Defects: defects})
 	return []string{"--target", ts.URL, "--hooks", ts.URL + "/__hooks", "--color", "never", "--parallel", "16"}
 }
 
@@ -64,7 +60,7 @@ func TestConformExitCodes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"conform"}, conformTarget(t, c.defects...)...)
+			args := slices.Concat([]string{"conform"}, conformTarget(t, c.defects...))
 			code, out, errOut := conformRun(append(args, c.args...)...)
 			assert.Equal(t, c.want, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 			for _, s := range c.out {
@@ -101,7 +97,7 @@ func TestConformConfigErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			code, _, errOut := conformRun(append([]string{"conform"}, c.args...)...)
+			code, _, errOut := conformRun(slices.Concat([]string{"conform"}, c.args)...)
 			assert.Equal(t, ExitUsage, code, errOut)
 			assert.Contains(t, errOut, c.errOut)
 		})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/conformance"
+	"github.com/authflow/authflow/internal/testref"
 	"github.com/authflow/authflow/refserver"
 )
 
@@ -48,13 +48,7 @@ func TestConformBothVariants(t *testing.T) {
 // report.
 func conformAgainst(t *testing.T, cfg refserver.Config) conformance.Report {
 	t.Helper()
-	srv, err := refserver.New(cfg)
-	require.NoError(t, err)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
+	ts := testref.Start(t, cfg)
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, errOut := conformRun("conform", "--target", ts.URL, "--hooks", ts.URL+"/__hooks",
 		"--color", "never", "--parallel", "16", "--out", out)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,7 +147,7 @@ func TestReportUsageErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			code, _, errOut := runReportCLI(t, append([]string{"report"}, c.args...)...)
+			code, _, errOut := runReportCLI(t, slices.Concat([]string{"report"}, c.args)...)
 			if code != ExitUsage {
 				t.Errorf("exit %d, want %d (stderr %q)", code, ExitUsage, errOut)
 			}

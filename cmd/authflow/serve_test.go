@@ -8,13 +8,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/refserver"
 	"github.com/authflow/authflow/testhooks"
 )
@@ -137,15 +138,15 @@ func TestServeRunsAndShutsDown(t *testing.T) {
 // startServe runs `authflow serve --listen 127.0.0.1:0 args...` until it is
 // ready and returns its address, its log and stop, which ends it and waits
 // for a clean shut-down.
-func startServe(t *testing.T, args ...string) (string, *syncBuf, func()) {
+func startServe(t *testing.T, args ...string) (string, *testutil.SyncBuffer, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	stderr := &syncBuf{}
+	stderr := &testutil.SyncBuffer{}
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), io.Discard, stderr, func(addr string) { addrc <- addr })
+		done <- runServe(ctx, slices.Concat([]string{"--listen", "127.0.0.1:0"}, args), io.Discard, stderr, func(addr string) { addrc <- addr })
 	}()
 	var addr string
 	select {
@@ -166,24 +167,6 @@ func startServe(t *testing.T, args ...string) (string, *syncBuf, func()) {
 		}
 	}
 	return addr, stderr, stop
-}
-
-// syncBuf is a buffer safe for the server's goroutines.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // `serve --variant alt` serves the alt personality: a client made through

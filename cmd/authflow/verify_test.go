@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,7 +28,7 @@ func TestConformSignAndVerify(t *testing.T) {
 	assert.Contains(t, errOut, "exists")
 
 	res := filepath.Join(dir, "res")
-	args := append([]string{"conform"}, conformTarget(t)...)
+	args := slices.Concat([]string{"conform"}, conformTarget(t))
 	code, out, errOut = conformRun(append(args, "--checks", "SHAPE-001,SIGNIN-001", "--out", res, "--sign-key", key)...)
 	require.Equal(t, ExitOK, code, out+errOut)
 	report := filepath.Join(res, conformance.FileJSON)
@@ -88,7 +89,7 @@ func TestConformSignAndVerify(t *testing.T) {
 			sig, err := os.ReadFile(report + ".sig")
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(p+".sig", sig, 0o644))
-			code, out, errOut := conformRun(append([]string{"verify", "--report", p}, c.args...)...)
+			code, out, errOut := conformRun(slices.Concat([]string{"verify", "--report", p}, c.args)...)
 			assert.Equal(t, ExitFailure, code, out+errOut)
 			if c.errOut != "" {
 				assert.Contains(t, errOut, c.errOut)
@@ -107,7 +108,7 @@ func TestConformSignAndVerify(t *testing.T) {
 	}
 	for _, u := range usage {
 		t.Run(u.name, func(t *testing.T) {
-			code, _, _ := conformRun(append([]string{"verify"}, u.args...)...)
+			code, _, _ := conformRun(slices.Concat([]string{"verify"}, u.args)...)
 			assert.Equal(t, ExitUsage, code)
 		})
 	}
