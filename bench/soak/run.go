@@ -159,12 +159,12 @@ func (h *harness) sampleUntil(r *runResult, pid int, addr string, done <-chan st
 }
 
 // maybeProfile takes the first heap profile one interval before the end of
-// the first window and the second one two intervals before the test's
+// the first window and the second one three intervals before the test's
 // end, both inside the windows whose CPU per flow is compared (a profile
 // forces a garbage collection).
 func (h *harness) maybeProfile(r *runResult, addr string, since time.Duration) {
 	window := h.cfg.window()
-	for i, at := range []time.Duration{window - h.cfg.interval, h.cfg.duration - 2*h.cfg.interval} {
+	for i, at := range []time.Duration{window - h.cfg.interval, h.cfg.duration - 3*h.cfg.interval} {
 		if r.heap[i] != "" || since < at || (i == 1 && r.heap[0] == "") {
 			continue
 		}
