@@ -136,6 +136,10 @@ func (h *harness) modeTable(b *strings.Builder, mode string) {
 	}, nil, "within 10 %")
 	row("server RSS, first flow → end", func(f figures) string { return mib(f.srvStart) + " → " + mib(f.srvEnd) }, nil, "")
 	b.WriteString("\n")
+	if mode == modeNoSamples {
+		notes = append(notes, "In this mode k6 keeps no metric, so its REST API shows no checks: what is verified is that every "+
+			"scheduled iteration completed (k6's progress line), none was interrupted and k6 exited with 0.")
+	}
 	for _, n := range notes {
 		b.WriteString(n + "\n\n")
 	}
