@@ -123,6 +123,29 @@ func (h *harness) modeTable(b *strings.Builder, mode string) {
 		func(e, j figures) string { return growthVerdict(e.growthWin, j.growthWin) }, "extension ≤ JS")
 	row("RSS growth per 1,000 flows after the first "+win+" (least squares)", func(f figures) string { return fmt.Sprintf("%.0f KiB", f.growthSteady) },
 		func(e, j figures) string { return growthVerdict(e.growthSteady, j.growthSteady) }, "extension ≤ JS")
+	if h.cfg.heap {
+		live := func(v string) (float64, bool) {
+			r := byVariant[v]
+			if r == nil || r.heapAlloc[0] == 0 || r.heapAlloc[1] == 0 || r.heapIters[1] <= r.heapIters[0] {
+				return 0, false
+			}
+			return float64(r.heapAlloc[1]-r.heapAlloc[0]) / float64(r.heapIters[1]-r.heapIters[0]), true
+		}
+		e, eok := live("ext")
+		j, jok := live("js")
+		cell := func(v float64, ok bool) string {
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%.0f B", v)
+		}
+		ratio := ""
+		if eok && jok {
+			ratio = growthVerdict(e, j)
+		}
+		fmt.Fprintf(b, "| live heap growth per flow (HeapAlloc after a forced collection, first to last heap profile) | %s | %s | %s | extension ≤ JS |\n",
+			cell(e, eok), cell(j, jok), ratio)
+	}
 	row("k6 CPU per flow, first "+win, func(f figures) string { return fmt.Sprintf("%.0f µs", f.cpuFirst) },
 		func(e, j figures) string { return fmt.Sprintf("%.2f×", e.cpuFirst/j.cpuFirst) }, "")
 	row("k6 CPU per flow, last "+win, func(f figures) string { return fmt.Sprintf("%.0f µs", f.cpuLast) },

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -45,8 +46,11 @@ type runResult struct {
 	final, interrupted int64
 	exit               int
 	heap               [2]string // heap profiles at the end of the first window and near the end
-	log                string
-	err                error
+	// heapAlloc is k6's live heap (HeapAlloc right after the profile's
+	// forced collection) and heapIters the iterations then, at each profile.
+	heapAlloc, heapIters [2]int64
+	log                  string
+	err                  error
 }
 
 // runOne runs the variant's script under k6 against the server and samples
@@ -153,7 +157,7 @@ func (h *harness) sampleUntil(r *runResult, pid int, addr string, done <-chan st
 			first = s.at
 		}
 		if h.cfg.heap && first >= 0 {
-			h.maybeProfile(r, addr, s.at-first)
+			h.maybeProfile(r, addr, s.at-first, s.iters)
 		}
 	}
 }
@@ -162,7 +166,7 @@ func (h *harness) sampleUntil(r *runResult, pid int, addr string, done <-chan st
 // the first window and the second one three intervals before the test's
 // end, both inside the windows whose CPU per flow is compared (a profile
 // forces a garbage collection).
-func (h *harness) maybeProfile(r *runResult, addr string, since time.Duration) {
+func (h *harness) maybeProfile(r *runResult, addr string, since time.Duration, iters int64) {
 	window := h.cfg.window()
 	for i, at := range []time.Duration{window - h.cfg.interval, h.cfg.duration - 3*h.cfg.interval} {
 		if r.heap[i] != "" || since < at || (i == 1 && r.heap[0] == "") {
@@ -174,6 +178,12 @@ func (h *harness) maybeProfile(r *runResult, addr string, since time.Duration) {
 			continue
 		}
 		r.heap[i] = path
+		// The profile's collection has just run: HeapAlloc is the live heap.
+		if n, err := heapAlloc("http://" + addr + "/debug/pprof/heap?debug=1"); err == nil {
+			r.heapAlloc[i], r.heapIters[i] = n, iters
+		} else {
+			logf("%s: live heap: %v", r.spec.id(), err)
+		}
 	}
 }
 
@@ -254,6 +264,36 @@ func fetchTo(url, path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// heapAlloc reads "# HeapAlloc = N" of a text heap profile (debug=1).
+func heapAlloc(url string) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	return parseHeapAlloc(b)
+}
+
+var heapAllocLine = regexp.MustCompile(`(?m)^# HeapAlloc = (\d+)$`)
+
+func parseHeapAlloc(b []byte) (int64, error) {
+	m := heapAllocLine.FindSubmatch(b)
+	if m == nil {
+		return 0, errors.New("no HeapAlloc line in the heap profile")
+	}
+	return strconv.ParseInt(string(m[1]), 10, 64)
 }
 
 // freePort asks the kernel for a free loopback port for k6's REST API.

@@ -72,6 +72,14 @@ func TestReadUsageOfThisProcess(t *testing.T) {
 	require.Error(t, err)
 }
 
+func TestParseHeapAlloc(t *testing.T) {
+	n, err := parseHeapAlloc([]byte("heap profile: 1: 2 [3: 4] @ heap/1048576\n\n# runtime.MemStats\n# Alloc = 123\n# HeapAlloc = 45678901\n# Sys = 9\n"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(45678901), n)
+	_, err = parseHeapAlloc([]byte("heap profile: 1: 2 [3: 4] @ heap/1048576\n"))
+	require.ErrorContains(t, err, "no HeapAlloc line")
+}
+
 func TestLastProgress(t *testing.T) {
 	tests := []struct {
 		name                  string
@@ -197,12 +205,13 @@ func TestSoakEndToEnd(t *testing.T) {
 	b, err := os.ReadFile(c.report)
 	require.NoError(t, err)
 	md := string(b)
-	for _, want := range []string{"## summary:", "## nosamples:", "| k6 CPU per flow, last 2.5s |",
+	for _, want := range []string{"## summary:", "## nosamples:", "| k6 CPU per flow, last 2.5s |", "| live heap growth per flow",
 		"RSS growth per 1,000 flows after the first 2.5s", "summary-ext:", "nosamples-js:"} {
 		assert.Contains(t, md, want)
 	}
 	assert.NotContains(t, md, "INVALID")
 	assert.NotContains(t, md, "no heap profiles")
+	assert.NotRegexp(t, `live heap growth per flow[^\n]*–`, md, "a live heap figure is missing")
 	// Every variant's table cells are filled.
 	for _, line := range strings.Split(md, "\n") {
 		if strings.HasPrefix(line, "| k6 RSS at the end |") {
