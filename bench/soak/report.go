@@ -143,7 +143,7 @@ func (h *harness) modeTable(b *strings.Builder, mode string) {
 		if eok && jok {
 			ratio = growthVerdict(e, j)
 		}
-		fmt.Fprintf(b, "| live heap growth per flow (HeapAlloc after a forced collection, first to last heap profile) | %s | %s | %s | extension ≤ JS |\n",
+		fmt.Fprintf(b, "| live heap growth per flow (HeapAlloc after a forced collection, at the two heap profiles) | %s | %s | %s | extension ≤ JS |\n",
 			cell(e, eok), cell(j, jok), ratio)
 	}
 	row("k6 CPU per flow, first "+win, func(f figures) string { return fmt.Sprintf("%.0f µs", f.cpuFirst) },

@@ -46,8 +46,8 @@ type runResult struct {
 	final, interrupted int64
 	exit               int
 	heap               [2]string // heap profiles at the end of the first window and near the end
-	// heapAlloc is k6's live heap (HeapAlloc right after the profile's
-	// forced collection) and heapIters the iterations then, at each profile.
+	// heapAlloc is k6's live heap (HeapAlloc right after a forced
+	// collection) and heapIters the iterations then, at each profile.
 	heapAlloc, heapIters [2]int64
 	log                  string
 	err                  error
@@ -178,8 +178,8 @@ func (h *harness) maybeProfile(r *runResult, addr string, since time.Duration, i
 			continue
 		}
 		r.heap[i] = path
-		// The profile's collection has just run: HeapAlloc is the live heap.
-		if n, err := heapAlloc("http://" + addr + "/debug/pprof/heap?debug=1"); err == nil {
+		// gc=1 collects first, so HeapAlloc is the live heap.
+		if n, err := heapAlloc("http://" + addr + "/debug/pprof/heap?debug=1&gc=1"); err == nil {
 			r.heapAlloc[i], r.heapIters[i] = n, iters
 		} else {
 			logf("%s: live heap: %v", r.spec.id(), err)
