@@ -19,7 +19,7 @@ GO_SOURCES  := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './
 export AUTHFLOW_K6 := $(CURDIR)/bin/k6
 export AUTHFLOW_BIN := $(CURDIR)/bin/authflow
 
-.PHONY: all build run test unit measure fuzz bench lint types fmt clean help
+.PHONY: all build run test unit measure fuzz bench soak lint types fmt clean help
 
 all: build
 
@@ -29,6 +29,7 @@ help:
 	@echo "make measure - the tests that measure (capacity search, run comparison), alone on the machine"
 	@echo "make build  - bin/k6 (k6 $(K6_VERSION) + k6/x/authflow, built by xk6) and bin/authflow"
 	@echo "make bench  - Go benchmarks and k6 comparison runs (figures in README)"
+	@echo "make soak   - soak.js through the extension and as plain k6 JS, RSS and CPU per flow over time (SOAK_DURATION, default 10m a run)"
 	@echo "make lint   - gofmt, go vet, staticcheck and actionlint"
 	@echo "make types  - tsc --noEmit --strict over index.d.ts and examples/*.ts"
 
@@ -79,6 +80,15 @@ test: lint types build unit measure fuzz
 
 bench: build
 	./scripts/bench.sh
+
+# SOAK_DURATION is the length of each of the four runs (extension and plain
+# k6 JS, each with k6's summary and without any kept sample); SOAK_ARGS adds
+# flags of bench/soak (go run ./bench/soak -h), e.g. SOAK_ARGS=-modes=summary.
+SOAK_DURATION ?= 10m
+SOAK_RATE     ?= 100
+soak: build
+	$(GO) run ./bench/soak --k6 bin/k6 --authflow bin/authflow --out $(OUT)/bench/soak --report $(OUT)/bench/soak.md \
+		--duration $(SOAK_DURATION) --rate $(SOAK_RATE) $(SOAK_ARGS)
 
 clean:
 	rm -rf bin $(OUT)
