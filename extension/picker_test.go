@@ -1,6 +1,7 @@
 package extension
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +169,26 @@ func TestPickerReleaseLearnsFromTheResult(t *testing.T) {
 	assert.Equal(t, true, out["freeAfterBad"], "no code was sent: the step is not spent")
 	assert.Equal(t, true, out["good"])
 	assert.Equal(t, false, out["freeAfterGood"], "a code was sent: the user waits for the next step")
+}
+
+// A soak picks for hours: the picker keeps about the picks of the last 30 s
+// (it trims them every 1,024 picks), never every pick of the run.
+func TestPickerPicksStayBounded(t *testing.T) {
+	t.Parallel()
+	users := make([]User, 3000)
+	for i := range users {
+		users[i] = User{Email: fmt.Sprintf("u%d@x", i), Password: "p"}
+	}
+	set, err := packUsers("", users)
+	require.NoError(t, err)
+	p := newPickerState("t", set, pickerOptions{Lease: time.Millisecond})
+	clock := testutil.NewClock(time.Unix(1_000_000, 0))
+	p.now = clock.Now
+	for range 60_000 { // 10 minutes at 100 picks a second
+		clock.Advance(10 * time.Millisecond)
+		e, _ := p.tryPick(clock.Now())
+		require.NotNil(t, e)
+	}
+	assert.LessOrEqual(t, len(p.picks), 3000+1024, "the picks of the last 30 s, give or take one trim")
+	assert.InDelta(t, 100, p.measuredRate(clock.Now()), 1)
 }
