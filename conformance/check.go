@@ -163,6 +163,7 @@ type T struct {
 	secrets  []string
 	failed   bool
 	skipped  bool
+	cause    SkipCause
 	errored  bool
 	reasons  []string
 	notes    []string
@@ -185,10 +186,17 @@ func (t *T) FailNow(format string, args ...any) {
 	panic(stopCheck{})
 }
 
-// Skip ends the check as SKIP with a reason (unless it already failed).
+// Skip ends the check as SKIP with a reason (unless it already failed):
+// a precondition the check needs did not hold.
 func (t *T) Skip(format string, args ...any) {
+	t.skipAs(SkipPrecondition, format, args...)
+}
+
+// skipAs is Skip with the cause the summary counts it under.
+func (t *T) skipAs(cause SkipCause, format string, args ...any) {
 	t.mu.Lock()
 	t.skipped = true
+	t.cause = cause
 	t.reasons = append(t.reasons, fmt.Sprintf(format, args...))
 	t.mu.Unlock()
 	panic(stopCheck{})
@@ -280,6 +288,7 @@ func (t *T) result(started time.Time) CheckResult {
 		res.Verdict = Error
 	case t.skipped:
 		res.Verdict = Skip
+		res.SkipCause = t.cause
 	default:
 		res.Verdict = Pass
 	}

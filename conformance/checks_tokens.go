@@ -119,7 +119,7 @@ func init() {
 				l := t.refreshLimit()
 				wait := time.Duration(l.BlockSeconds)*time.Second + time.Second
 				if wait > t.r.cfg.Waits.Block.D() {
-					t.Skip("the refresh block is %d s and waits.block allows %s", l.BlockSeconds, t.r.cfg.Waits.Block)
+					t.skipAs(SkipWaits, "the refresh block is %d s and waits.block allows %s", l.BlockSeconds, t.r.cfg.Waits.Block)
 				}
 				a, cur, _, _ := rateLimited(t, true)
 				t.sleep(wait)

@@ -186,8 +186,8 @@ func Run(ctx context.Context, cfg *Config, opts Options) (*Report, error) {
 	report.Checks = results
 	report.Duration = float64(time.Since(started).Microseconds()) / 1000
 	report.Summary = Summarize(results, cfg.FailOnSkip)
-	if report.Summary.Pass+report.Summary.Warn == 0 {
-		r.note("no check passed: nothing was verified, so the run does not pass")
+	if report.Summary.Verified == 0 {
+		r.note("no check reached a verdict: nothing was verified, so the run is INCOMPLETE")
 	}
 	if cfg.FailOnSkip && report.Summary.Skip > 0 {
 		r.note("failOnSkip is set: every SKIPPED MUST check fails the run")
@@ -203,36 +203,6 @@ func joinReason(a, b string) string {
 		return b
 	}
 	return a + "; " + b
-}
-
-// Summarize counts verdicts and decides whether the run passed: every MUST
-// check passed, was skipped, or failed as the baseline allows. An ERROR of
-// a MUST check fails the run (the suite could not vouch for it); so does a
-// SKIP with failOnSkip, and a run in which no check passed at all (nothing
-// was verified). SHOULD checks never fail the run.
-func Summarize(results []CheckResult, failOnSkip bool) Summary {
-	s := Summary{Total: len(results), Passed: true}
-	for _, r := range results {
-		switch r.Verdict {
-		case Pass:
-			s.Pass++
-		case Fail:
-			s.Fail++
-		case Warn:
-			s.Warn++
-		case Skip:
-			s.Skip++
-		case Error:
-			s.Error++
-		}
-		if r.Level == MUST && (r.Verdict == Error || (r.Verdict == Fail && !r.Baseline) || (r.Verdict == Skip && failOnSkip)) {
-			s.Passed = false
-		}
-	}
-	if s.Pass == 0 && s.Warn == 0 {
-		s.Passed = false
-	}
-	return s
 }
 
 // runCheck runs one check with its own deadline (timeouts.check beyond the
