@@ -55,11 +55,12 @@ const (
 	GroupQR        = "qr"
 	GroupCapillary = "capillary"
 	GroupBadInput  = "input"
+	GroupRace      = "race"
 )
 
 var groupOrder = []string{
 	GroupShapes, GroupSignIn, Group2FA, GroupLockout, GroupTokens,
-	GroupPasswords, Group2FAManage, GroupQR, GroupCapillary, GroupBadInput,
+	GroupPasswords, Group2FAManage, GroupQR, GroupCapillary, GroupBadInput, GroupRace,
 }
 
 // Groups lists the check groups in report order.
@@ -408,6 +409,9 @@ type callOpts struct {
 	// tolerateNoAnswer returns a transport error in X.Err instead of ending
 	// the check as ERROR.
 	tolerateNoAnswer bool
+	// via, when set, sends the request through this transport (a burst's
+	// pre-dialled connection).
+	via *b2core.HTTPTransport
 }
 
 type callOpt func(*callOpts)
@@ -464,6 +468,9 @@ func (t *T) call(step, method, path string, body any, opts ...callOpt) *X {
 	tr := t.r.api
 	if o.hooks {
 		tr = t.r.hooks
+	}
+	if o.via != nil {
+		tr = o.via
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, t.r.cfg.Timeouts.Request.D())
 	defer cancel()

@@ -27,15 +27,15 @@ import (
 // checks that must not pass against it: the default run's and, for
 // defects only time reveals, the expiry run's (expiryRun below).
 var defectTable = map[string][]string{
-	refserver.DefectNoLockout: {"LOCK-001", "LOCK-002", "LOCK-007", "LOCK-008"},
+	refserver.DefectNoLockout: {"LOCK-001", "LOCK-002", "LOCK-007", "LOCK-008", "RACE-001"},
 	// The reference server's lockout-ignores-password also lets an unknown
 	// email through to its 401 while "blocked": LOCK-007 notices.
 	refserver.DefectLockoutIgnoresPassword: {"LOCK-002", "LOCK-007"},
-	refserver.DefectTOTPReplay:             {"TFA-003"},
+	refserver.DefectTOTPReplay:             {"TFA-003", "RACE-005"},
 	refserver.DefectTOTPWideWindow:         {"TFA-005", "TFA-006"},
-	refserver.DefectRefreshNoRotate:        {"TOKEN-002"},
+	refserver.DefectRefreshNoRotate:        {"TOKEN-002", "RACE-002"},
 	refserver.DefectSignOutNoRevoke:        {"TOKEN-006", "TOKEN-007"},
-	refserver.DefectSuccessTokenReusable:   {"PWD-005"},
+	refserver.DefectSuccessTokenReusable:   {"PWD-005", "RACE-003"},
 	refserver.DefectHistoryCrossClient:     {"PWD-008", "MGMT-008"},
 	refserver.DefectWrongFieldType:         {"SHAPE-010", "SHAPE-011", "SHAPE-014", "SHAPE-015"},
 	refserver.Defect500OnMalformedJSON:     {"INPUT-001", "SHAPE-017"},
@@ -46,6 +46,12 @@ var defectTable = map[string][]string{
 	refserver.DefectWizardUUIDReplay:       {"SIGNIN-008"},
 	// Seen only when the suite may wait for an access token to expire.
 	refserver.DefectAccessTokenNoExpiry: {"TOKEN-010"},
+	// Seen only by a synchronized burst (race_test.go runs them 50 times).
+	refserver.DefectLockoutRace:       {"RACE-001"},
+	refserver.DefectRefreshRace:       {"RACE-002"},
+	refserver.DefectSuccessTokenRace:  {"RACE-003"},
+	refserver.DefectChallengeCodeRace: {"RACE-004"},
+	refserver.DefectTOTPRace:          {"RACE-005"},
 }
 
 // expiryChecks need time to pass on the server; the expiry run gives the

@@ -27,6 +27,11 @@ const (
 	DefectCapillaryTokenReusable = "capillary-token-reusable"
 	DefectWizardUUIDReplay       = "wizard-uuid-replay"
 	DefectAccessTokenNoExpiry    = "access-token-no-expiry"
+	DefectLockoutRace            = "lockout-race"
+	DefectRefreshRace            = "refresh-race"
+	DefectSuccessTokenRace       = "success-token-race"
+	DefectChallengeCodeRace      = "challenge-code-race"
+	DefectTOTPRace               = "totp-race"
 )
 
 // DefectInfo names a defect and says in one line what it breaks.
@@ -52,6 +57,11 @@ var defectList = []DefectInfo{
 	{DefectCapillaryTokenReusable, "a Capillary MFA token can change the password more than once"},
 	{DefectWizardUUIDReplay, "a finished Sign In Wizard uuid can be used again"},
 	{DefectAccessTokenNoExpiry, "expired access tokens are still accepted"},
+	{DefectLockoutRace, "a sign-in checks the block, then counts its failure later: concurrent wrong passwords all get checked"},
+	{DefectRefreshRace, "a refresh checks its token, then retires it later: one refresh token used concurrently refreshes more than once"},
+	{DefectSuccessTokenRace, "a success token is checked, then deleted later: used concurrently, it changes the password more than once"},
+	{DefectChallengeCodeRace, "a 2FA challenge checks the emailed code, then uses it up later: used concurrently, it yields several success tokens"},
+	{DefectTOTPRace, "a TOTP code is checked against the last accepted step, which is recorded later: submitted concurrently, it signs in more than once"},
 }
 
 // Defects lists every deliberate defect with its description.
@@ -75,6 +85,11 @@ type defectFlags struct {
 	capillaryTokenReusable bool
 	wizardUUIDReplay       bool
 	accessTokenNoExpiry    bool
+	lockoutRace            bool
+	refreshRace            bool
+	successTokenRace       bool
+	challengeCodeRace      bool
+	totpRace               bool
 }
 
 // ParseDefects splits comma-separated names (each element of names may hold
@@ -138,6 +153,16 @@ func newDefectFlags(names []string) (defectFlags, error) {
 			d.wizardUUIDReplay = true
 		case DefectAccessTokenNoExpiry:
 			d.accessTokenNoExpiry = true
+		case DefectLockoutRace:
+			d.lockoutRace = true
+		case DefectRefreshRace:
+			d.refreshRace = true
+		case DefectSuccessTokenRace:
+			d.successTokenRace = true
+		case DefectChallengeCodeRace:
+			d.challengeCodeRace = true
+		case DefectTOTPRace:
+			d.totpRace = true
 		}
 	}
 	return d, nil

@@ -55,6 +55,7 @@ type attempt struct {
 	l    *lockout
 	key  string
 	done bool
+	racy bool // defect lockout-race: no slot reserved
 }
 
 // begin reserves an attempt for key. When key is blocked it returns nil and
@@ -95,6 +96,12 @@ func (a *attempt) finish(failed bool) {
 		return
 	}
 	a.done = true
+	if a.racy { // defect lockout-race: the failure is counted only now
+		if failed {
+			a.l.recordFailure(a.key)
+		}
+		return
+	}
 	l := a.l
 	sh := l.shard(a.key)
 	sh.mu.Lock()

@@ -196,7 +196,11 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 // bypass is true: the caller lets a correct secret through and answers 429
 // to a wrong one.
 func (s *Server) beginAttempt(key string) (att *attempt, wait time.Duration, bypass bool) {
-	att, wait = s.lockout.begin(key)
+	if s.defects.lockoutRace { // defect lockout-race: check the block, count the failure later
+		att, wait = s.lockout.beginRacy(key)
+	} else {
+		att, wait = s.lockout.begin(key)
+	}
 	if att == nil && s.defects.lockoutIgnoresPassword { // defect lockout-ignores-password
 		return &attempt{done: true}, wait, true
 	}
