@@ -21,7 +21,7 @@ type Phase int
 // Phases. Checks of PhaseParallel run side by side on their own accounts;
 // checks of PhaseLockout depend on the global lockout and refresh policy
 // (which the suite may shorten through PUT /policy for them, restoring it
-// afterwards) and on timing, so they run one after another, alone.
+// afterwards), so they run first, side by side with each other only.
 const (
 	PhaseParallel Phase = iota
 	PhaseLockout

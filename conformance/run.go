@@ -154,29 +154,15 @@ func Run(ctx context.Context, cfg *Config, opts Options) (*Report, error) {
 		}
 	}
 
-	// The lockout phase: alone, one check at a time, under the (possibly
-	// shortened) policy, restored as soon as it is over.
+	// The lockout phase, under the (possibly shortened) policy, restored as
+	// soon as it is over; its checks wait side by side, each on its own
+	// accounts. Then the parallel phase.
 	if len(lockout) > 0 {
 		restore := r.shortenPolicy(ctx)
-		for _, c := range lockout {
-			finish(r.runCheck(ctx, &c))
-		}
+		r.runAll(ctx, lockout, finish)
 		restore()
 	}
-
-	// The parallel phase.
-	sem := make(chan struct{}, cfg.Parallelism)
-	var wg sync.WaitGroup
-	for _, c := range parallel {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			finish(r.runCheck(ctx, &c))
-		}()
-	}
-	wg.Wait()
+	r.runAll(ctx, parallel, finish)
 
 	order := map[string]int{}
 	for i, c := range checks {
@@ -196,6 +182,23 @@ func Run(ctx context.Context, cfg *Config, opts Options) (*Report, error) {
 	report.Target.Policy = &pol
 	report.Notes = r.notes
 	return report, nil
+}
+
+// runAll runs checks, cfg.Parallelism at a time, handing each result to
+// finish.
+func (r *run) runAll(ctx context.Context, checks []Check, finish func(CheckResult)) {
+	sem := make(chan struct{}, r.cfg.Parallelism)
+	var wg sync.WaitGroup
+	for _, c := range checks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			finish(r.runCheck(ctx, &c))
+		}()
+	}
+	wg.Wait()
 }
 
 func joinReason(a, b string) string {
@@ -324,9 +327,10 @@ func (r *run) shortenPolicy(ctx context.Context) (restore func()) {
 		return restore
 	}
 	short := int(r.cfg.Policy.ShortBlock.D() / time.Second)
+	win := int(r.cfg.Policy.ShortWindow.D() / time.Second)
 	want := policyWire{
-		SignIn:  Limit{Attempts: r.policy.SignIn.Attempts, WindowSeconds: r.policy.SignIn.WindowSeconds, BlockSeconds: min(short, r.policy.SignIn.BlockSeconds)},
-		Refresh: Limit{Attempts: r.policy.Refresh.Attempts, WindowSeconds: r.policy.Refresh.WindowSeconds, BlockSeconds: min(short, r.policy.Refresh.BlockSeconds)},
+		SignIn:  Limit{Attempts: r.policy.SignIn.Attempts, WindowSeconds: min(win, r.policy.SignIn.WindowSeconds), BlockSeconds: min(short, r.policy.SignIn.BlockSeconds)},
+		Refresh: Limit{Attempts: r.policy.Refresh.Attempts, WindowSeconds: min(win, r.policy.Refresh.WindowSeconds), BlockSeconds: min(short, r.policy.Refresh.BlockSeconds)},
 	}
 	resp, err := r.hookDo(ctx, http.MethodPut, "/policy", want)
 	switch {

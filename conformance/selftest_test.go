@@ -52,6 +52,10 @@ var defectTable = map[string][]string{
 	refserver.DefectSuccessTokenRace:  {"RACE-003"},
 	refserver.DefectChallengeCodeRace: {"RACE-004"},
 	refserver.DefectTOTPRace:          {"RACE-005"},
+	// Seen only over time, under the shortened policy.
+	refserver.DefectWindowSticky:        {"LOCK-010", "TOKEN-011"},
+	refserver.DefectBlockShort:          {"LOCK-011", "TOKEN-012"},
+	refserver.DefectRetryAfterFullBlock: {"LOCK-012", "TOKEN-013"},
 }
 
 // expiryChecks need time to pass on the server; the expiry run gives the

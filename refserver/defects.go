@@ -32,6 +32,9 @@ const (
 	DefectSuccessTokenRace       = "success-token-race"
 	DefectChallengeCodeRace      = "challenge-code-race"
 	DefectTOTPRace               = "totp-race"
+	DefectWindowSticky           = "window-sticky"
+	DefectBlockShort             = "block-short"
+	DefectRetryAfterFullBlock    = "retry-after-full-block"
 )
 
 // DefectInfo names a defect and says in one line what it breaks.
@@ -62,6 +65,9 @@ var defectList = []DefectInfo{
 	{DefectSuccessTokenRace, "a success token is checked, then deleted later: used concurrently, it changes the password more than once"},
 	{DefectChallengeCodeRace, "a 2FA challenge checks the emailed code, then uses it up later: used concurrently, it yields several success tokens"},
 	{DefectTOTPRace, "a TOTP code is checked against the last accepted step, which is recorded later: submitted concurrently, it signs in more than once"},
+	{DefectWindowSticky, "failed sign-ins and refreshes never fall out of the window: they count until a block clears them"},
+	{DefectBlockShort, "the lockout and refresh blocks last half the configured `block`"},
+	{DefectRetryAfterFullBlock, "Retry-After always says the whole block, not the time left of it"},
 }
 
 // Defects lists every deliberate defect with its description.
@@ -90,6 +96,9 @@ type defectFlags struct {
 	successTokenRace       bool
 	challengeCodeRace      bool
 	totpRace               bool
+	windowSticky           bool
+	blockShort             bool
+	retryAfterFullBlock    bool
 }
 
 // ParseDefects splits comma-separated names (each element of names may hold
@@ -163,6 +172,12 @@ func newDefectFlags(names []string) (defectFlags, error) {
 			d.challengeCodeRace = true
 		case DefectTOTPRace:
 			d.totpRace = true
+		case DefectWindowSticky:
+			d.windowSticky = true
+		case DefectBlockShort:
+			d.blockShort = true
+		case DefectRetryAfterFullBlock:
+			d.retryAfterFullBlock = true
 		}
 	}
 	return d, nil

@@ -38,10 +38,10 @@ func (l *lockout) recordFailure(key string) {
 	}
 	now := l.now()
 	lim := l.limit()
-	e.prune(now, lim)
+	l.quirks.prune(e, now, lim)
 	e.fails = append(e.fails, now)
 	if len(e.fails) >= lim.Attempts {
-		e.blockedUntil = now.Add(time.Duration(lim.BlockSeconds) * time.Second)
+		e.blockedUntil = now.Add(l.quirks.block(lim))
 		e.fails = e.fails[:0]
 	}
 }
