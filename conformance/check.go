@@ -56,11 +56,12 @@ const (
 	GroupCapillary = "capillary"
 	GroupBadInput  = "input"
 	GroupRace      = "race"
+	GroupBinding   = "binding"
 )
 
 var groupOrder = []string{
 	GroupShapes, GroupSignIn, Group2FA, GroupLockout, GroupTokens,
-	GroupPasswords, Group2FAManage, GroupQR, GroupCapillary, GroupBadInput, GroupRace,
+	GroupPasswords, Group2FAManage, GroupQR, GroupCapillary, GroupBadInput, GroupRace, GroupBinding,
 }
 
 // Groups lists the check groups in report order.

@@ -32,7 +32,7 @@ const (
 	DefaultCodeWait        = 5 * time.Second
 	DefaultBlockWait       = 30 * time.Second
 	DefaultShortBlock      = 3 * time.Second
-	DefaultShortWindow     = 5 * time.Second
+	DefaultShortWindow     = 10 * time.Second
 	DefaultUserAgent       = "authflow-conformance/1"
 	DefaultCapillaryBrand  = "AUTHFLOW"
 	DefaultCapillaryIDType = "EMAIL"
@@ -132,7 +132,7 @@ type PolicyConfig struct {
 	Shorten *bool `yaml:"shorten" json:"shorten"`
 	// ShortBlock is the block the suite sets when it shortens (3s).
 	ShortBlock Duration `yaml:"shortBlock" json:"shortBlock"`
-	// ShortWindow is the window the suite sets when it shortens (5s), so
+	// ShortWindow is the window the suite sets when it shortens (10s), so
 	// that the window checks can wait for failures to fall out of it.
 	ShortWindow Duration `yaml:"shortWindow" json:"shortWindow"`
 }

@@ -35,6 +35,10 @@ const (
 	DefectWindowSticky           = "window-sticky"
 	DefectBlockShort             = "block-short"
 	DefectRetryAfterFullBlock    = "retry-after-full-block"
+	DefectCodeUnbound            = "code-unbound"
+	DefectCapillaryTokenUnbound  = "capillary-token-unbound"
+	DefectResetBeforeCode        = "reset-before-code"
+	DefectEnumerationTiming      = "enumeration-timing"
 )
 
 // DefectInfo names a defect and says in one line what it breaks.
@@ -68,6 +72,10 @@ var defectList = []DefectInfo{
 	{DefectWindowSticky, "failed sign-ins and refreshes never fall out of the window: they count until a block clears them"},
 	{DefectBlockShort, "the lockout and refresh blocks last half the configured `block`"},
 	{DefectRetryAfterFullBlock, "Retry-After always says the whole block, not the time left of it"},
+	{DefectCodeUnbound, "an SMS or email code is accepted for any client and wizard, not only the one it was sent for"},
+	{DefectCapillaryTokenUnbound, "a Capillary MFA token works with any identifier and deviceId (of its brand)"},
+	{DefectResetBeforeCode, "a reset-required sign-in accepts the new password before the emailed code step"},
+	{DefectEnumerationTiming, "a wrong password for an existing email costs a production-grade hash (50 ms); an unknown email skips it"},
 }
 
 // Defects lists every deliberate defect with its description.
@@ -99,6 +107,10 @@ type defectFlags struct {
 	windowSticky           bool
 	blockShort             bool
 	retryAfterFullBlock    bool
+	codeUnbound            bool
+	capillaryTokenUnbound  bool
+	resetBeforeCode        bool
+	enumerationTiming      bool
 }
 
 // ParseDefects splits comma-separated names (each element of names may hold
@@ -178,6 +190,14 @@ func newDefectFlags(names []string) (defectFlags, error) {
 			d.blockShort = true
 		case DefectRetryAfterFullBlock:
 			d.retryAfterFullBlock = true
+		case DefectCodeUnbound:
+			d.codeUnbound = true
+		case DefectCapillaryTokenUnbound:
+			d.capillaryTokenUnbound = true
+		case DefectResetBeforeCode:
+			d.resetBeforeCode = true
+		case DefectEnumerationTiming:
+			d.enumerationTiming = true
 		}
 	}
 	return d, nil

@@ -157,6 +157,9 @@ func TestDefects(t *testing.T) {
 	for name, fn := range windowDefectCases {
 		cases[name] = fn
 	}
+	for name, fn := range bindingDefectCases {
+		cases[name] = fn
+	}
 	for _, d := range Defects() {
 		require.Contains(t, cases, d.Name, "defect %s has no test", d.Name)
 	}

@@ -240,7 +240,7 @@ func (rl *rateLimit) sweep() {
 		sh.mu.Lock()
 		for k, e := range sh.m {
 			last := len(e.hits) == 0 || !e.hits[len(e.hits)-1].After(now.Add(-window))
-			if last && !now.Before(e.blockedUntil) {
+			if last && !now.Before(e.blockedUntil) && !rl.quirks.sticky { // defect window-sticky keeps them
 				delete(sh.m, k)
 			}
 		}

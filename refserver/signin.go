@@ -143,8 +143,13 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	failed := true
 	defer func() { att.finish(failed) }()
 	if acct == nil {
-		s.dummy.verify(req.Password) // same cost as a real check: no timing oracle
+		if !s.defects.enumerationTiming { // defect enumeration-timing skips the hash for unknown emails
+			s.dummy.verify(req.Password) // same cost as a real check: no timing oracle
+		}
 		return errBadCredentials
+	}
+	if s.defects.enumerationTiming { // defect enumeration-timing: a production-cost hash, for known emails only
+		time.Sleep(timingGap)
 	}
 	if !acct.checkPassword(s.cfg.Hash, req.Password) {
 		if bypass {
@@ -258,7 +263,8 @@ func (s *Server) handleSignInReset(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	defer wz.mu.Unlock()
-	if wz.state != b2core.WorkflowResetPassword {
+	skipped := s.defects.resetBeforeCode && wz.state == b2core.WorkflowResetPasswordEmail // defect reset-before-code
+	if wz.state != b2core.WorkflowResetPassword && !skipped {
 		return errWrongStep(wz.state)
 	}
 	acct := wz.acct
