@@ -39,6 +39,8 @@ const (
 	DefectCapillaryTokenUnbound  = "capillary-token-unbound"
 	DefectResetBeforeCode        = "reset-before-code"
 	DefectEnumerationTiming      = "enumeration-timing"
+	DefectLockoutCaseSensitive   = "lockout-case-sensitive"
+	DefectRefreshLimitPerSession = "refresh-limit-per-session"
 )
 
 // DefectInfo names a defect and says in one line what it breaks.
@@ -76,6 +78,8 @@ var defectList = []DefectInfo{
 	{DefectCapillaryTokenUnbound, "a Capillary MFA token works with any identifier and deviceId (of its brand)"},
 	{DefectResetBeforeCode, "a reset-required sign-in accepts the new password before the emailed code step"},
 	{DefectEnumerationTiming, "a wrong password for an existing email costs a production-grade hash (50 ms); an unknown email skips it"},
+	{DefectLockoutCaseSensitive, "the lockout counts the email as typed: USER@host and user@host sign in to one account but are counted apart"},
+	{DefectRefreshLimitPerSession, "the refresh limit counts per session, not per client: each new sign-in gets a fresh allowance"},
 }
 
 // Defects lists every deliberate defect with its description.
@@ -111,6 +115,8 @@ type defectFlags struct {
 	capillaryTokenUnbound  bool
 	resetBeforeCode        bool
 	enumerationTiming      bool
+	lockoutCaseSensitive   bool
+	refreshLimitPerSession bool
 }
 
 // ParseDefects splits comma-separated names (each element of names may hold
@@ -198,6 +204,10 @@ func newDefectFlags(names []string) (defectFlags, error) {
 			d.resetBeforeCode = true
 		case DefectEnumerationTiming:
 			d.enumerationTiming = true
+		case DefectLockoutCaseSensitive:
+			d.lockoutCaseSensitive = true
+		case DefectRefreshLimitPerSession:
+			d.refreshLimitPerSession = true
 		}
 	}
 	return d, nil

@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"strings"
 )
 
@@ -19,4 +20,14 @@ func (s *Server) anyLiveCode(purpose, code string) bool {
 		return false
 	})
 	return found
+}
+
+// refreshLimitKey is what the refresh limit counts: the client, or with
+// the refresh-limit-per-session defect the session (a hash of its address,
+// stable for its lifetime).
+func (s *Server) refreshLimitKey(sess *session) int64 {
+	if s.defects.refreshLimitPerSession { // defect refresh-limit-per-session
+		return -int64(hashString(fmt.Sprintf("%p", sess)) >> 1)
+	}
+	return sess.acct.id
 }

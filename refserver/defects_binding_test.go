@@ -33,8 +33,10 @@ var bindingDefectCases = map[string]func(t *testing.T, h *harness){
 			Password: b.Password, NewPassword: "Changed-by-A-pw", ConfirmPassword: "Changed-by-A-pw", Token: v.Token})
 		require.Equal(t, http.StatusOK, r.status, "client A's token changes client B's password from another device: %s", r.body)
 	},
-	DefectResetBeforeCode:   testResetBeforeCode,
-	DefectEnumerationTiming: testEnumerationTiming,
+	DefectResetBeforeCode:        testResetBeforeCode,
+	DefectEnumerationTiming:      testEnumerationTiming,
+	DefectLockoutCaseSensitive:   testLockoutCaseSensitive,
+	DefectRefreshLimitPerSession: testRefreshLimitPerSession,
 }
 
 // The wizard-order defect: the new password before the emailed code.
@@ -56,4 +58,30 @@ func testEnumerationTiming(t *testing.T, h *harness) {
 	require.GreaterOrEqual(t, time.Since(start), timingGap)
 	r := h.signin(h.wizard(), "ghost@authflow.test", "wrong")
 	require.Equal(t, http.StatusUnauthorized, r.status)
+}
+
+// The limit-dodging defects.
+func testLockoutCaseSensitive(t *testing.T, h *harness) {
+	c := h.client()
+	for i := range 5 {
+		email := c.Email
+		if i%2 == 0 {
+			email = upper(c.Email)
+		}
+		h.signin(h.wizard(), email, "wrong").requireError(t, http.StatusUnauthorized)
+	}
+	require.Equal(t, http.StatusAccepted, h.signin(h.wizard(), c.Email, c.Password).status, "3 + 2 failures, counted apart")
+}
+
+func testRefreshLimitPerSession(t *testing.T, h *harness) {
+	c := h.client()
+	tok := h.login(c, "")
+	for range 5 {
+		r := h.do("POST", "/api/v2/my/refresh", b2core.RefreshRequest{RefreshToken: tok.RefreshToken.Token})
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		r.decode(t, &tok)
+	}
+	other := h.login(c, "")
+	r := h.do("POST", "/api/v2/my/refresh", b2core.RefreshRequest{RefreshToken: other.RefreshToken.Token})
+	require.Equal(t, http.StatusOK, r.status, "a new session of the same client gets a fresh allowance: %s", r.body)
 }

@@ -136,7 +136,11 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	if acct == nil && s.defects.enumeration { // defect enumeration: unknown emails answer differently
 		return errUnknownClientEnu
 	}
-	att, wait, bypass := s.beginAttempt(key)
+	lockKey := key
+	if s.defects.lockoutCaseSensitive { // defect lockout-case-sensitive: the lockout counts the email as typed
+		lockKey = req.Email
+	}
+	att, wait, bypass := s.beginAttempt(lockKey)
 	if att == nil && !bypass {
 		return s.tooMany("too many failed sign-in attempts; this account is blocked for a while", wait)
 	}

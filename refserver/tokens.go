@@ -122,7 +122,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 		return invalid
 	}
 	sess := ref.sess
-	if ok, wait := s.refreshLimit.allow(sess.acct.id); !ok {
+	if ok, wait := s.refreshLimit.allow(s.refreshLimitKey(sess)); !ok {
 		return s.tooMany("too many token refreshes; try again later", wait)
 	}
 	if s.defects.refreshRace { // defect refresh-race: the token was checked above; it is retired later, unchecked
