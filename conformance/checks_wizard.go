@@ -187,6 +187,16 @@ func (w *wizWalk) advance() {
 			mark = t.markCodes(a.Phone)
 		}
 		x = w.send(wizCalls[1], "step")
+		if !x.Is2xx() && x.Is4xx() && len(w.f.twoFactor) == 1 {
+			// As choose2FA: with one method the documents do not require
+			// the choice; the code is posted directly.
+			t.Note("the server refused POST signin/2fa with a single 2FA method enabled (%s); the code was posted directly", x.StatusText())
+			w.state = b2core.Workflow2FAGoogleAuth
+			if w.f.provider == b2core.ProviderSMS {
+				w.state, w.smsCode = b2core.Workflow2FASMSAuth, t.awaitCode(mark, "")
+			}
+			return
+		}
 		if w.f.provider == b2core.ProviderSMS && x.Is2xx() {
 			w.smsCode = t.awaitCode(mark, "")
 		}

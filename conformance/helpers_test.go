@@ -43,10 +43,10 @@ func refConfig(url string) *Config {
 	// not what they test.
 	c.Timeouts.Check = Duration(10 * time.Minute)
 	c.Timeouts.Request = Duration(time.Minute)
-	c.Policy.ShortBlock = Duration(5 * time.Second)
-	// Dozens of suites share the machine: the failures of a lockout take
-	// seconds, so the window must leave room.
-	c.Policy.ShortWindow = Duration(20 * time.Second)
+	// Many suites share the machine: a lockout's failures and a probe's
+	// answer may take seconds, so the window and the block leave room.
+	c.Policy.ShortBlock = Duration(6 * time.Second)
+	c.Policy.ShortWindow = Duration(12 * time.Second)
 	return c
 }
 

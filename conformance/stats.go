@@ -40,28 +40,23 @@ func residualMAD(groups ...[]time.Duration) time.Duration {
 	return median(dev)
 }
 
-// bootstrapMedianDiff is a percentile bootstrap confidence interval (level
-// 1-2*tail) of median(a) - median(b), from rounds resamples; the seed
-// makes it reproducible.
-func bootstrapMedianDiff(a, b []time.Duration, rounds int, tail float64) (lo, hi time.Duration) {
-	if len(a) == 0 || len(b) == 0 || rounds <= 0 {
+// bootstrapMedian is a percentile bootstrap confidence interval (level
+// 1-2*tail) of the median of xs, from rounds resamples; the seed makes it
+// reproducible.
+func bootstrapMedian(xs []time.Duration, rounds int, tail float64) (lo, hi time.Duration) {
+	if len(xs) == 0 || rounds <= 0 {
 		return 0, 0
 	}
-	rng := rand.New(rand.NewPCG(0x5eed, uint64(len(a)*1000+len(b))))
-	resample := func(xs []time.Duration, into []time.Duration) []time.Duration {
-		into = into[:0]
-		for range xs {
-			into = append(into, xs[rng.IntN(len(xs))])
+	rng := rand.New(rand.NewPCG(0x5eed, uint64(len(xs))))
+	meds := make([]time.Duration, rounds)
+	r := make([]time.Duration, len(xs))
+	for i := range meds {
+		for j := range r {
+			r[j] = xs[rng.IntN(len(xs))]
 		}
-		return into
+		meds[i] = median(r)
 	}
-	diffs := make([]time.Duration, rounds)
-	var ra, rb []time.Duration
-	for i := range diffs {
-		ra, rb = resample(a, ra), resample(b, rb)
-		diffs[i] = median(ra) - median(rb)
-	}
-	slices.Sort(diffs)
+	slices.Sort(meds)
 	k := int(tail * float64(rounds))
-	return diffs[k], diffs[rounds-1-k]
+	return meds[k], meds[rounds-1-k]
 }
