@@ -36,11 +36,11 @@ func withTransport(tr *b2core.HTTPTransport) callOpt {
 func (t *T) burst(reqs []burstReq) []*X {
 	trs := make([]*b2core.HTTPTransport, len(reqs))
 	for i := range reqs {
-		tr, err := t.r.preDialled(t.ctx)
+		tr, release, err := t.r.preDialled(t.ctx)
 		if err != nil {
 			t.Errorf("setup: dialling connection %d of a burst of %d: %v", i+1, len(reqs), err)
 		}
-		defer tr.Client.CloseIdleConnections()
+		defer release()
 		trs[i] = tr
 	}
 	xs := make([]*X, len(reqs))
@@ -69,11 +69,12 @@ func (t *T) burst(reqs []burstReq) []*X {
 }
 
 // preDialled returns a transport to the target with one connection already
-// open, which its first request uses.
-func (r *run) preDialled(ctx context.Context) (*b2core.HTTPTransport, error) {
+// open, which its first request uses, and the function that closes its
+// connections.
+func (r *run) preDialled(ctx context.Context) (*b2core.HTTPTransport, func(), error) {
 	u, err := url.Parse(r.cfg.Target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	host := u.Host
 	if u.Port() == "" {
@@ -88,7 +89,7 @@ func (r *run) preDialled(ctx context.Context) (*b2core.HTTPTransport, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(dctx, "tcp", host)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var tlsCfg *tls.Config
 	if u.Scheme == "https" {
@@ -96,18 +97,21 @@ func (r *run) preDialled(ctx context.Context) (*b2core.HTTPTransport, error) {
 		tc := tls.Client(conn, tlsCfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("TLS handshake: %w", err)
+			return nil, nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		conn = tc
 	}
-	var once sync.Mutex
+	var mu sync.Mutex
 	first := conn
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		once.Lock()
+	take := func() net.Conn {
+		mu.Lock()
+		defer mu.Unlock()
 		c := first
 		first = nil
-		once.Unlock()
-		if c != nil {
+		return c
+	}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if c := take(); c != nil {
 			return c, nil
 		}
 		if tlsCfg != nil {
@@ -119,7 +123,13 @@ func (r *run) preDialled(ctx context.Context) (*b2core.HTTPTransport, error) {
 	if tlsCfg != nil {
 		tr.DialTLSContext = dial
 	}
-	return &b2core.HTTPTransport{BaseURL: r.api.BaseURL, Client: &http.Client{Transport: tr}, Header: r.api.Header}, nil
+	release := func() {
+		tr.CloseIdleConnections()
+		if c := take(); c != nil { // never used
+			c.Close()
+		}
+	}
+	return &b2core.HTTPTransport{BaseURL: r.api.BaseURL, Client: &http.Client{Transport: tr}, Header: r.api.Header}, release, nil
 }
 
 // tlsConfig is the run client's TLS configuration for server name sn.
