@@ -14,16 +14,18 @@ import (
 // (in a random order within each pair, on fresh accounts and fresh unknown
 // emails so that no lockout is reached) and takes each pair's difference
 // of server times: the two requests of a pair meet the same load, so the
-// difference cancels most of it. It WARNs when the median difference
-// exceeds max(timingFloor, timingMADs × the differences' MAD) and the 95 %
-// bootstrap interval of that median excludes 0. Loopback noise is far
-// below that threshold; an unknown email that skips a real password hash
-// is far above it.
+// difference cancels most of it. It WARNs when three things hold: the
+// median difference exceeds max(timingFloor, the differences' MAD), the
+// 95 % bootstrap interval of that median excludes 0, and a sign test says
+// the existing email is slower in more pairs than chance allows (one-sided
+// p < timingP). Loopback noise on a correct server meets none of them (its
+// median difference is far below the floor); an unknown email that skips
+// a real password hash meets all three, also on a loaded machine.
 
 const (
 	timingSamples = 31 // per kind
 	timingFloor   = 2 * time.Millisecond
-	timingMADs    = 5
+	timingP       = 0.001
 	timingRounds  = 2000
 )
 
@@ -54,14 +56,20 @@ func timingEnumeration(t *T) {
 		known, unknown, diffs = append(known, k), append(unknown, u), append(diffs, k-u)
 	}
 	d := median(diffs)
-	spread := residualMAD(diffs)
+	threshold := max(timingFloor, residualMAD(diffs))
 	lo, hi := bootstrapMedian(diffs, timingRounds, 0.025)
-	threshold := max(timingFloor, timingMADs*spread)
-	t.Note("existing email: median %s of %s; unknown email: median %s of %s; paired difference: median %s, 95%% CI [%s, %s], MAD %s; threshold max(%s, %d × MAD) = %s",
-		ms(median(known)), msList(known), ms(median(unknown)), msList(unknown), ms(d), ms(lo), ms(hi), ms(spread), ms(timingFloor), timingMADs, ms(threshold))
-	if d > threshold && lo > 0 {
-		t.Fail("a wrong password for an existing email takes %s longer (median of paired differences) than for an unknown one, above the %s threshold: response times tell which emails exist",
-			ms(d), ms(threshold))
+	slower := 0
+	for _, x := range diffs {
+		if x > 0 {
+			slower++
+		}
+	}
+	p := signTestP(slower, len(diffs))
+	t.Note("existing email: median %s of %s; unknown email: median %s of %s; paired difference: median %s, 95%% CI [%s, %s]; threshold max(%s, MAD) = %s; the existing email slower in %d of %d pairs (sign test p = %.2g)",
+		ms(median(known)), msList(known), ms(median(unknown)), msList(unknown), ms(d), ms(lo), ms(hi), ms(timingFloor), ms(threshold), slower, len(diffs), p)
+	if d > threshold && lo > 0 && p < timingP {
+		t.Fail("a wrong password for an existing email takes %s longer (median of paired differences) than for an unknown one, above the %s threshold and in %d of %d pairs (p = %.2g): response times tell which emails exist",
+			ms(d), ms(threshold), slower, len(diffs), p)
 	}
 }
 

@@ -60,3 +60,20 @@ func bootstrapMedian(xs []time.Duration, rounds int, tail float64) (lo, hi time.
 	k := int(tail * float64(rounds))
 	return meds[k], meds[rounds-1-k]
 }
+
+// signTestP is the one-sided p-value of k or more successes out of n
+// fair coin flips.
+func signTestP(k, n int) float64 {
+	p := 0.0
+	for i := k; i <= n; i++ {
+		c := 1.0 // C(n, i) / 2^n, computed stably
+		for j := 0; j < i; j++ {
+			c *= float64(n-j) / float64(j+1)
+		}
+		p += c
+	}
+	for range n {
+		p /= 2
+	}
+	return p
+}

@@ -30,6 +30,11 @@ func TestTimingStats(t *testing.T) {
 	lo, hi = bootstrapMedian(d(-2, -1, 0, 1, 2, -1, 1), 1000, 0.025)
 	assert.LessOrEqual(t, lo, time.Duration(0))
 	assert.GreaterOrEqual(t, hi, time.Duration(0))
+	assert.InDelta(t, 0.5, signTestP(1, 1), 1e-12)
+	assert.InDelta(t, 1.0, signTestP(0, 31), 1e-12)
+	assert.InDelta(t, 1.0/(1<<31), signTestP(31, 31), 1e-15)
+	assert.Less(t, signTestP(25, 31), 0.001)
+	assert.Greater(t, signTestP(24, 31), 0.001)
 }
 
 // TestTimingCheck: TIME-001 passes on the correct server (whose unknown

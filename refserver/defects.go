@@ -77,7 +77,7 @@ var defectList = []DefectInfo{
 	{DefectCodeUnbound, "an SMS or email code is accepted for any client and wizard, not only the one it was sent for"},
 	{DefectCapillaryTokenUnbound, "a Capillary MFA token works with any identifier and deviceId (of its brand)"},
 	{DefectResetBeforeCode, "a reset-required sign-in accepts the new password before the emailed code step"},
-	{DefectEnumerationTiming, "a wrong password for an existing email costs a production-grade hash (100 ms); an unknown email skips it"},
+	{DefectEnumerationTiming, "a wrong password for an existing email costs a production-grade hash (250 ms); an unknown email skips it"},
 	{DefectLockoutCaseSensitive, "the lockout counts the email as typed: USER@host and user@host sign in to one account but are counted apart"},
 	{DefectRefreshLimitPerSession, "the refresh limit counts per session, not per client: each new sign-in gets a fresh allowance"},
 }

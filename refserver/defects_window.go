@@ -8,7 +8,7 @@ import (
 
 // timingGap is the enumeration-timing defect's extra cost of checking the
 // password of an existing email: a production-grade password hash.
-const timingGap = 100 * time.Millisecond
+const timingGap = 250 * time.Millisecond
 
 // windowQuirks are the time-window defects of the sign-in lockout and the
 // refresh limit; the zero value is the correct behaviour.
