@@ -2,7 +2,7 @@ package conformance
 
 import (
 	"fmt"
-	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -10,11 +10,11 @@ import (
 
 // Enumeration by timing (ASVS 5.0 6.3.8 names response times): a wrong
 // password for an existing email must not take measurably longer than for
-// an unknown one. The check interleaves the two kinds of sign-in in pairs
-// (in a random order within each pair, on fresh accounts and fresh unknown
-// emails so that no lockout is reached) and takes each pair's difference
-// of server times: the two requests of a pair meet the same load, so the
-// difference cancels most of it. It WARNs when three things hold: the
+// an unknown one. The check sends the two kinds of sign-in in pairs, the
+// two of a pair at the same instant (a burst of two, on fresh accounts and
+// fresh unknown emails so that no lockout is reached), and takes each
+// pair's difference of server times: the two requests of a pair meet the
+// same load, so the difference cancels most of it. It WARNs when three things hold: the
 // median difference exceeds max(timingFloor, the differences' MAD), the
 // 95 % bootstrap interval of that median excludes 0, and a sign test says
 // the existing email is slower in more pairs than chance allows (one-sided
@@ -44,15 +44,7 @@ func timingEnumeration(t *T) {
 		if i%per == 0 {
 			a = t.newAccount()
 		}
-		uk, uu := t.wizard(), t.wizard()
-		var k, u time.Duration
-		if rand.IntN(2) == 0 {
-			k = t.timedWrongPassword(uk, a.Email, i)
-			u = t.timedWrongPassword(uu, unknownEmail(), i)
-		} else {
-			u = t.timedWrongPassword(uu, unknownEmail(), i)
-			k = t.timedWrongPassword(uk, a.Email, i)
-		}
+		k, u := t.timedPair(a.Email, i)
 		known, unknown, diffs = append(known, k), append(unknown, u), append(diffs, k-u)
 	}
 	d := median(diffs)
@@ -73,13 +65,23 @@ func timingEnumeration(t *T) {
 	}
 }
 
-// timedWrongPassword signs in with a wrong password and returns the
-// server time (request sent to answer read), wanting a plain failure.
-func (t *T) timedWrongPassword(uuid, email string, i int) time.Duration {
-	pw := "Wrong-" + randHex(6)
-	x := t.signin(uuid, email, pw)
-	t.Require(x.Is4xx() && x.Status() != t.r.cfg.LockoutStatus, x, "sample %d: a wrong password must be a plain 4xx failure", i+1)
-	return x.Resp.Duration
+// timedPair sends a wrong password for email and one for an unknown email
+// at the same instant (a burst of two: both meet the same load) and
+// returns their times (request sent to answer read), wanting plain
+// failures.
+func (t *T) timedPair(email string, i int) (known, unknown time.Duration) {
+	reqs := make([]burstReq, 2)
+	for j, e := range []string{email, unknownEmail()} {
+		pw := "Wrong-" + randHex(6)
+		t.secret(pw)
+		reqs[j] = burstReq{step: fmt.Sprintf("pair %d: wrong password", i+1), method: http.MethodPost, path: api + "/signin",
+			body: map[string]any{"uuid": t.wizard(), "email": e, "password": pw, "device_fingerprint": t.r.fingerprint()}}
+	}
+	xs := t.burst(reqs)
+	for _, x := range xs {
+		t.Require(x.Is4xx() && x.Status() != t.r.cfg.LockoutStatus, x, "pair %d: a wrong password must be a plain 4xx failure", i+1)
+	}
+	return xs[0].Resp.Duration, xs[1].Resp.Duration
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }

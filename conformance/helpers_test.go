@@ -45,8 +45,8 @@ func refConfig(url string) *Config {
 	c.Timeouts.Request = Duration(time.Minute)
 	// Many suites share the machine: a lockout's failures and a probe's
 	// answer may take seconds, so the window and the block leave room.
-	c.Policy.ShortBlock = Duration(6 * time.Second)
-	c.Policy.ShortWindow = Duration(12 * time.Second)
+	c.Policy.ShortBlock = Duration(8 * time.Second)
+	c.Policy.ShortWindow = Duration(20 * time.Second)
 	return c
 }
 

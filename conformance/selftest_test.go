@@ -115,7 +115,7 @@ type selfRun struct {
 }
 
 // selfParallel is how many suites the self-test runs at once.
-const selfParallel = 16
+const selfParallel = 8
 
 var (
 	selfOnce    sync.Once
