@@ -21,7 +21,7 @@ type Phase int
 // Phases. Checks of PhaseParallel run side by side on their own accounts;
 // checks of PhaseLockout depend on the global lockout and refresh policy
 // (which the suite may shorten through PUT /policy for them, restoring it
-// afterwards) and on timing, so they run one after another, alone.
+// afterwards), so they run first, side by side with each other only.
 const (
 	PhaseParallel Phase = iota
 	PhaseLockout
@@ -55,11 +55,13 @@ const (
 	GroupQR        = "qr"
 	GroupCapillary = "capillary"
 	GroupBadInput  = "input"
+	GroupRace      = "race"
+	GroupBinding   = "binding"
 )
 
 var groupOrder = []string{
 	GroupShapes, GroupSignIn, Group2FA, GroupLockout, GroupTokens,
-	GroupPasswords, Group2FAManage, GroupQR, GroupCapillary, GroupBadInput,
+	GroupPasswords, Group2FAManage, GroupQR, GroupCapillary, GroupBadInput, GroupRace, GroupBinding,
 }
 
 // Groups lists the check groups in report order.
@@ -163,6 +165,7 @@ type T struct {
 	secrets  []string
 	failed   bool
 	skipped  bool
+	cause    SkipCause
 	errored  bool
 	reasons  []string
 	notes    []string
@@ -185,10 +188,17 @@ func (t *T) FailNow(format string, args ...any) {
 	panic(stopCheck{})
 }
 
-// Skip ends the check as SKIP with a reason (unless it already failed).
+// Skip ends the check as SKIP with a reason (unless it already failed):
+// a precondition the check needs did not hold.
 func (t *T) Skip(format string, args ...any) {
+	t.skipAs(SkipPrecondition, format, args...)
+}
+
+// skipAs is Skip with the cause the summary counts it under.
+func (t *T) skipAs(cause SkipCause, format string, args ...any) {
 	t.mu.Lock()
 	t.skipped = true
+	t.cause = cause
 	t.reasons = append(t.reasons, fmt.Sprintf(format, args...))
 	t.mu.Unlock()
 	panic(stopCheck{})
@@ -280,6 +290,7 @@ func (t *T) result(started time.Time) CheckResult {
 		res.Verdict = Error
 	case t.skipped:
 		res.Verdict = Skip
+		res.SkipCause = t.cause
 	default:
 		res.Verdict = Pass
 	}
@@ -399,6 +410,9 @@ type callOpts struct {
 	// tolerateNoAnswer returns a transport error in X.Err instead of ending
 	// the check as ERROR.
 	tolerateNoAnswer bool
+	// via, when set, sends the request through this transport (a burst's
+	// pre-dialled connection).
+	via *b2core.HTTPTransport
 }
 
 type callOpt func(*callOpts)
@@ -455,6 +469,9 @@ func (t *T) call(step, method, path string, body any, opts ...callOpt) *X {
 	tr := t.r.api
 	if o.hooks {
 		tr = t.r.hooks
+	}
+	if o.via != nil {
+		tr = o.via
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, t.r.cfg.Timeouts.Request.D())
 	defer cancel()

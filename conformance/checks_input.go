@@ -159,6 +159,9 @@ func (t *T) sendProbe(p inputProbe) *X {
 // want4xx checks a bad-input answer: a 4xx, never a 5xx or no answer.
 func (t *T) want4xx(x *X, what string) bool {
 	if x.Resp == nil {
+		if t.ctx.Err() != nil { // our deadline, not the server's doing
+			t.Errorf("%s: %s", what, t.stopReason())
+		}
 		return t.Expect(false, x, "%s: no HTTP answer (connection closed or reset); want a 4xx", what)
 	}
 	return t.Expect(x.Is4xx(), x, "%s: want a 4xx, never a 5xx or a success", what)

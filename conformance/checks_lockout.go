@@ -24,7 +24,7 @@ const (
 // signinLimit returns the sign-in policy the run expects, or SKIPs.
 func (t *T) signinLimit() Limit {
 	if t.r.policyErr != "" {
-		t.Skip("the lockout policy is unknown: %s", t.r.policyErr)
+		t.skipAs(SkipPolicy, "the lockout policy is unknown: %s", t.r.policyErr)
 	}
 	return t.r.policy.SignIn
 }
@@ -32,7 +32,7 @@ func (t *T) signinLimit() Limit {
 // refreshLimit returns the refresh policy the run expects, or SKIPs.
 func (t *T) refreshLimit() Limit {
 	if t.r.policyErr != "" {
-		t.Skip("the refresh policy is unknown: %s", t.r.policyErr)
+		t.skipAs(SkipPolicy, "the refresh policy is unknown: %s", t.r.policyErr)
 	}
 	return t.r.policy.Refresh
 }
@@ -190,7 +190,7 @@ func init() {
 				l := t.signinLimit()
 				wait := time.Duration(l.BlockSeconds)*time.Second + time.Second
 				if wait > t.r.cfg.Waits.Block.D() {
-					t.Skip("the block is %d s and waits.block allows %s (let the suite shorten it: policy.shorten with the hooks' PUT /policy)", l.BlockSeconds, t.r.cfg.Waits.Block)
+					t.skipAs(SkipWaits, "the block is %d s and waits.block allows %s (let the suite shorten it: policy.shorten with the hooks' PUT /policy)", l.BlockSeconds, t.r.cfg.Waits.Block)
 				}
 				a, _, _ := lockedOut(t, "", true)
 				blockedAt := time.Now()

@@ -69,7 +69,7 @@ func (t *T) wantNoTokens(x *X, what string) {
 // needExpiryWait SKIPs unless the configuration allows waiting d.
 func (t *T) needExpiryWait(d time.Duration, what string) {
 	if d > t.r.cfg.Waits.Expiry.D() {
-		t.Skip("%s needs a wait of %s; waits.expiry allows %s", what, d.Round(time.Second), t.r.cfg.Waits.Expiry)
+		t.skipAs(SkipWaits, "%s needs a wait of %s; waits.expiry allows %s", what, d.Round(time.Second), t.r.cfg.Waits.Expiry)
 	}
 }
 

@@ -28,6 +28,13 @@ func (t *T) refreshes(s *sess, n int) (*sess, time.Time, bool) {
 // rateLimited reaches the refresh limit for a fresh account and returns
 // the answer to the (attempts+1)-th refresh and the last good session.
 func rateLimited(t *T, requireLimit bool) (*account, *sess, *X, Limit) {
+	a, cur, x, l, _ := rateLimitedAt(t, requireLimit)
+	return a, cur, x, l
+}
+
+// rateLimitedAt is rateLimited that also says when the limited refresh was
+// sent (its block began between then and its answer).
+func rateLimitedAt(t *T, requireLimit bool) (*account, *sess, *X, Limit, time.Time) {
 	l := t.refreshLimit()
 	a := t.newAccount()
 	s := t.login(a)
@@ -39,6 +46,7 @@ func rateLimited(t *T, requireLimit bool) (*account, *sess, *X, Limit) {
 	if el := time.Since(start); el >= time.Duration(l.WindowSeconds)*time.Second {
 		t.Errorf("the %d refreshes took %s, longer than the %d s window", l.Attempts, el.Round(time.Millisecond), l.WindowSeconds)
 	}
+	sent := time.Now()
 	x := t.refresh(cur.refresh)
 	if el := time.Since(start); x.Status() != t.r.cfg.LockoutStatus && el >= time.Duration(l.WindowSeconds)*time.Second {
 		t.Errorf("refresh %d came %s after the first, beyond the %d s window: too slow to tell whether the limit holds", l.Attempts+1, el.Round(time.Millisecond), l.WindowSeconds)
@@ -46,7 +54,7 @@ func rateLimited(t *T, requireLimit bool) (*account, *sess, *X, Limit) {
 	if requireLimit && x.Status() != t.r.cfg.LockoutStatus {
 		t.Skip("precondition not met: refresh %d within the window was not limited (got %s; see TOKEN-003)", l.Attempts+1, x.StatusText())
 	}
-	return a, cur, x, l
+	return a, cur, x, l, sent
 }
 
 // tamper changes one character in the middle of a token.
@@ -119,7 +127,7 @@ func init() {
 				l := t.refreshLimit()
 				wait := time.Duration(l.BlockSeconds)*time.Second + time.Second
 				if wait > t.r.cfg.Waits.Block.D() {
-					t.Skip("the refresh block is %d s and waits.block allows %s", l.BlockSeconds, t.r.cfg.Waits.Block)
+					t.skipAs(SkipWaits, "the refresh block is %d s and waits.block allows %s", l.BlockSeconds, t.r.cfg.Waits.Block)
 				}
 				a, cur, _, _ := rateLimited(t, true)
 				t.sleep(wait)

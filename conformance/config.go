@@ -32,6 +32,7 @@ const (
 	DefaultCodeWait        = 5 * time.Second
 	DefaultBlockWait       = 30 * time.Second
 	DefaultShortBlock      = 3 * time.Second
+	DefaultShortWindow     = 10 * time.Second
 	DefaultUserAgent       = "authflow-conformance/1"
 	DefaultCapillaryBrand  = "AUTHFLOW"
 	DefaultCapillaryIDType = "EMAIL"
@@ -131,6 +132,9 @@ type PolicyConfig struct {
 	Shorten *bool `yaml:"shorten" json:"shorten"`
 	// ShortBlock is the block the suite sets when it shortens (3s).
 	ShortBlock Duration `yaml:"shortBlock" json:"shortBlock"`
+	// ShortWindow is the window the suite sets when it shortens (10s), so
+	// that the window checks can wait for failures to fall out of it.
+	ShortWindow Duration `yaml:"shortWindow" json:"shortWindow"`
 }
 
 // Timeouts bound the suite's waits.
@@ -290,6 +294,9 @@ func (c *Config) ApplyDefaults() {
 	if c.Policy.ShortBlock == 0 {
 		c.Policy.ShortBlock = Duration(DefaultShortBlock)
 	}
+	if c.Policy.ShortWindow == 0 {
+		c.Policy.ShortWindow = Duration(DefaultShortWindow)
+	}
 	if c.LockoutStatus == 0 {
 		c.LockoutStatus = DefaultLockoutStatus
 	}
@@ -370,6 +377,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Policy.ShortBlock < Duration(time.Second) {
 		return configErrorf("policy.shortBlock must be at least 1s")
+	}
+	if c.Policy.ShortWindow < Duration(2*time.Second) {
+		return configErrorf("policy.shortWindow must be at least 2s")
 	}
 	if c.LockoutStatus < 400 || c.LockoutStatus > 599 {
 		return configErrorf("lockoutStatus must be an HTTP error status (400-599), got %d", c.LockoutStatus)

@@ -35,7 +35,7 @@ func hookUnsupported(x *X) bool {
 // needHooks SKIPs the check when the run has no hooks URL.
 func (t *T) needHooks(what string) {
 	if t.r.hooks == nil {
-		t.Skip("%s needs the test hooks (CONTRACT.md, contract v1); no hooks URL is configured", what)
+		t.skipAs(SkipHooks, "%s needs the test hooks (CONTRACT.md, contract v1); no hooks URL is configured", what)
 	}
 }
 
@@ -52,7 +52,7 @@ func (t *T) createAccount(twoFactor []string, resetRequired bool) *account {
 	x := t.call("hooks: create client", http.MethodPost, "/clients",
 		map[string]any{"twoFactor": twoFactor, "resetRequired": resetRequired}, toHooks())
 	if hookUnsupported(x) {
-		t.Skip("test hook POST /clients is not supported (%s)", x.StatusText())
+		t.skipAs(SkipHooks, "test hook POST /clients is not supported (%s)", x.StatusText())
 	}
 	if x.Status() != http.StatusCreated && x.Status() != http.StatusOK {
 		t.Errorf("test hook POST /clients failed: %s", x.StatusText())
@@ -95,7 +95,7 @@ func (t *T) createAccount(twoFactor []string, resetRequired bool) *account {
 func (t *T) markResetRequired(a *account) {
 	x := t.call("hooks: reset required", http.MethodPost, "/clients/"+strconv.FormatInt(a.ID, 10)+"/reset-required", nil, toHooks())
 	if hookUnsupported(x) {
-		t.Skip("test hook POST /clients/{id}/reset-required is not supported (%s)", x.StatusText())
+		t.skipAs(SkipHooks, "test hook POST /clients/{id}/reset-required is not supported (%s)", x.StatusText())
 	}
 	if !x.Is2xx() {
 		t.Errorf("test hook POST /clients/{id}/reset-required failed: %s", x.StatusText())
@@ -113,7 +113,7 @@ func (t *T) latestMessage(to string) message {
 	x := t.call("hooks: latest message", http.MethodGet, "/messages/latest?to="+url.QueryEscape(to), nil, toHooks())
 	switch {
 	case x.Status() == http.StatusNotImplemented:
-		t.Skip("test hook GET /messages/latest is not supported (%s)", x.StatusText())
+		t.skipAs(SkipHooks, "test hook GET /messages/latest is not supported (%s)", x.StatusText())
 	case x.Status() == http.StatusNotFound:
 		return message{to: to}
 	case x.Status() != http.StatusOK:
@@ -183,7 +183,7 @@ func (r *run) probeMessages(t *T) {
 		}
 	})
 	if !r.msgOK {
-		t.Skip("reading sent codes: %s", r.msgReason)
+		t.skipAs(SkipHooks, "reading sent codes: %s", r.msgReason)
 	}
 }
 

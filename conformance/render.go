@@ -104,6 +104,8 @@ func RenderJUnit(w io.Writer, r *Report) error {
 		if s == nil {
 			s = &junitSuite{Name: c.Group, Timestamp: r.Started.UTC().Format(time.RFC3339), Properties: []junitProperty{
 				{"target", r.Target.BaseURL}, {"profiles", strings.Join(r.Target.Profiles, ",")},
+				{"outcome", string(r.Summary.Outcome)}, {"headline", r.Summary.Headline()},
+				{"verified", fmt.Sprint(r.Summary.Verified)}, {"coverage", r.Summary.Coverage()},
 			}}
 			byGroup[c.Group] = s
 			order = append(order, c.Group)
@@ -218,16 +220,23 @@ func sortedKeys(m map[string]string) []string {
 
 // ---- Markdown ----
 
+func outcomeMark(o Outcome) string {
+	switch o {
+	case Conformant:
+		return "✅"
+	case Incomplete:
+		return "⚠️"
+	}
+	return "❌"
+}
+
 // RenderMarkdown writes a summary fit for a CI job summary: the verdict,
 // the counts, and a table of every check that did not pass, with reasons
 // and (folded) evidence.
 func RenderMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
-	verdict := "✅ PASSED"
-	if !r.Summary.Passed {
-		verdict = "❌ FAILED"
-	}
-	fmt.Fprintf(&b, "## authflow conformance: %s\n\n", verdict)
+	fmt.Fprintf(&b, "## authflow conformance: %s %s\n\n", outcomeMark(r.Summary.Outcome), r.Summary.Outcome)
+	fmt.Fprintf(&b, "**%s** · %s\n\n", r.Summary.Headline(), r.Summary.Coverage())
 	fmt.Fprintf(&b, "Target `%s` · profiles %s · %d checks in %.1f s · %s\n\n",
 		r.Target.BaseURL, strings.Join(r.Target.Profiles, ", "), r.Summary.Total, r.Duration/1000, r.Started.UTC().Format(time.RFC3339))
 	b.WriteString("| PASS | FAIL | WARN | SKIP | ERROR |\n|---:|---:|---:|---:|---:|\n")
@@ -443,11 +452,14 @@ func (t *Terminal) Summary(r *Report) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(t.W, "note: %s\n", n)
 	}
-	verdict := t.paint(ansiBold+ansiGreen, "PASSED")
-	if !s.Passed {
-		verdict = t.paint(ansiBold+ansiRed, "FAILED")
+	colour := ansiRed
+	switch s.Outcome {
+	case Conformant:
+		colour = ansiGreen
+	case Incomplete:
+		colour = ansiYellow
 	}
-	fmt.Fprintf(t.W, "\n%s: %d checks in %.1f s (every MUST check passed or was accepted: %v)\n", verdict, s.Total, r.Duration/1000, s.Passed)
+	fmt.Fprintf(t.W, "\n%s\n%s in %.1f s\n", t.paint(ansiBold+colour, s.Headline()), s.Coverage(), r.Duration/1000)
 }
 
 // IsTerminal reports whether f is a character device (a terminal).

@@ -50,18 +50,20 @@ type CheckResult struct {
 	// Source is the seed document section or CONTRACT.md rule.
 	Source string `json:"source"`
 	// Refs are matching requirements (ASVS 5.0, NIST SP 800-63B, RFCs).
-	Refs     []string   `json:"refs,omitempty"`
-	Verdict  Verdict    `json:"verdict"`
-	Reason   string     `json:"reason,omitempty"`
-	Baseline bool       `json:"baseline,omitempty"` // failed, but accepted by the baseline file
-	Started  time.Time  `json:"started"`
-	Duration float64    `json:"durationMs"`
-	Evidence []Evidence `json:"evidence,omitempty"`
+	Refs    []string `json:"refs,omitempty"`
+	Verdict Verdict  `json:"verdict"`
+	// SkipCause says why a SKIP could not verify the check.
+	SkipCause SkipCause  `json:"skipCause,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
+	Baseline  bool       `json:"baseline,omitempty"` // failed, but accepted by the baseline file
+	Started   time.Time  `json:"started"`
+	Duration  float64    `json:"durationMs"`
+	Evidence  []Evidence `json:"evidence,omitempty"`
 	// Requests is how many HTTP exchanges the check made.
 	Requests int `json:"requests,omitempty"`
 }
 
-// Summary counts verdicts.
+// Summary counts verdicts and says what they add up to.
 type Summary struct {
 	Total int `json:"total"`
 	Pass  int `json:"pass"`
@@ -69,8 +71,14 @@ type Summary struct {
 	Warn  int `json:"warn"`
 	Skip  int `json:"skip"`
 	Error int `json:"error"`
-	// Passed is the verdict CI gates on: every MUST check passed, or failed
-	// only as the baseline allows.
+	// Verified is how many checks reached a verdict about the target
+	// (PASS, WARN or FAIL); SKIP and ERROR verified nothing.
+	Verified int `json:"verified"`
+	// SkipCauses counts the SKIPs by cause.
+	SkipCauses map[SkipCause]int `json:"skipCauses,omitempty"`
+	// Outcome is the run's verdict (see Summarize).
+	Outcome Outcome `json:"outcome"`
+	// Passed is Outcome == CONFORMANT, kept for readers of older reports.
 	Passed bool `json:"passed"`
 }
 

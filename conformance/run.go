@@ -154,29 +154,15 @@ func Run(ctx context.Context, cfg *Config, opts Options) (*Report, error) {
 		}
 	}
 
-	// The lockout phase: alone, one check at a time, under the (possibly
-	// shortened) policy, restored as soon as it is over.
+	// The lockout phase, under the (possibly shortened) policy, restored as
+	// soon as it is over; its checks wait side by side, each on its own
+	// accounts. Then the parallel phase.
 	if len(lockout) > 0 {
 		restore := r.shortenPolicy(ctx)
-		for _, c := range lockout {
-			finish(r.runCheck(ctx, &c))
-		}
+		r.runAll(ctx, lockout, finish)
 		restore()
 	}
-
-	// The parallel phase.
-	sem := make(chan struct{}, cfg.Parallelism)
-	var wg sync.WaitGroup
-	for _, c := range parallel {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			finish(r.runCheck(ctx, &c))
-		}()
-	}
-	wg.Wait()
+	r.runAll(ctx, parallel, finish)
 
 	order := map[string]int{}
 	for i, c := range checks {
@@ -186,8 +172,8 @@ func Run(ctx context.Context, cfg *Config, opts Options) (*Report, error) {
 	report.Checks = results
 	report.Duration = float64(time.Since(started).Microseconds()) / 1000
 	report.Summary = Summarize(results, cfg.FailOnSkip)
-	if report.Summary.Pass+report.Summary.Warn == 0 {
-		r.note("no check passed: nothing was verified, so the run does not pass")
+	if report.Summary.Verified == 0 {
+		r.note("no check reached a verdict: nothing was verified, so the run is INCOMPLETE")
 	}
 	if cfg.FailOnSkip && report.Summary.Skip > 0 {
 		r.note("failOnSkip is set: every SKIPPED MUST check fails the run")
@@ -198,41 +184,28 @@ func Run(ctx context.Context, cfg *Config, opts Options) (*Report, error) {
 	return report, nil
 }
 
+// runAll runs checks, cfg.Parallelism at a time, handing each result to
+// finish.
+func (r *run) runAll(ctx context.Context, checks []Check, finish func(CheckResult)) {
+	sem := make(chan struct{}, r.cfg.Parallelism)
+	var wg sync.WaitGroup
+	for _, c := range checks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			finish(r.runCheck(ctx, &c))
+		}()
+	}
+	wg.Wait()
+}
+
 func joinReason(a, b string) string {
 	if a == "" {
 		return b
 	}
 	return a + "; " + b
-}
-
-// Summarize counts verdicts and decides whether the run passed: every MUST
-// check passed, was skipped, or failed as the baseline allows. An ERROR of
-// a MUST check fails the run (the suite could not vouch for it); so does a
-// SKIP with failOnSkip, and a run in which no check passed at all (nothing
-// was verified). SHOULD checks never fail the run.
-func Summarize(results []CheckResult, failOnSkip bool) Summary {
-	s := Summary{Total: len(results), Passed: true}
-	for _, r := range results {
-		switch r.Verdict {
-		case Pass:
-			s.Pass++
-		case Fail:
-			s.Fail++
-		case Warn:
-			s.Warn++
-		case Skip:
-			s.Skip++
-		case Error:
-			s.Error++
-		}
-		if r.Level == MUST && (r.Verdict == Error || (r.Verdict == Fail && !r.Baseline) || (r.Verdict == Skip && failOnSkip)) {
-			s.Passed = false
-		}
-	}
-	if s.Pass == 0 && s.Warn == 0 {
-		s.Passed = false
-	}
-	return s
 }
 
 // runCheck runs one check with its own deadline (timeouts.check beyond the
@@ -354,9 +327,10 @@ func (r *run) shortenPolicy(ctx context.Context) (restore func()) {
 		return restore
 	}
 	short := int(r.cfg.Policy.ShortBlock.D() / time.Second)
+	win := int(r.cfg.Policy.ShortWindow.D() / time.Second)
 	want := policyWire{
-		SignIn:  Limit{Attempts: r.policy.SignIn.Attempts, WindowSeconds: r.policy.SignIn.WindowSeconds, BlockSeconds: min(short, r.policy.SignIn.BlockSeconds)},
-		Refresh: Limit{Attempts: r.policy.Refresh.Attempts, WindowSeconds: r.policy.Refresh.WindowSeconds, BlockSeconds: min(short, r.policy.Refresh.BlockSeconds)},
+		SignIn:  Limit{Attempts: r.policy.SignIn.Attempts, WindowSeconds: min(win, r.policy.SignIn.WindowSeconds), BlockSeconds: min(short, r.policy.SignIn.BlockSeconds)},
+		Refresh: Limit{Attempts: r.policy.Refresh.Attempts, WindowSeconds: min(win, r.policy.Refresh.WindowSeconds), BlockSeconds: min(short, r.policy.Refresh.BlockSeconds)},
 	}
 	resp, err := r.hookDo(ctx, http.MethodPut, "/policy", want)
 	switch {

@@ -301,27 +301,40 @@ func TestSummarize(t *testing.T) {
 	r := func(l Level, v Verdict, baseline bool) CheckResult {
 		return CheckResult{Level: l, Verdict: v, Baseline: baseline}
 	}
+	skip := func(l Level, c SkipCause) CheckResult {
+		return CheckResult{Level: l, Verdict: Skip, SkipCause: c}
+	}
 	cases := []struct {
 		name       string
 		in         []CheckResult
 		failOnSkip bool
-		passed     bool
+		want       Outcome
+		headline   string
 	}{
-		{"all pass", []CheckResult{r(MUST, Pass, false), r(SHOULD, Pass, false)}, false, true},
-		{"MUST fail", []CheckResult{r(MUST, Pass, false), r(MUST, Fail, false)}, false, false},
-		{"MUST fail accepted by the baseline", []CheckResult{r(MUST, Pass, false), r(MUST, Fail, true)}, false, true},
-		{"SHOULD warn", []CheckResult{r(MUST, Pass, false), r(SHOULD, Warn, false)}, false, true},
-		{"MUST error", []CheckResult{r(MUST, Pass, false), r(MUST, Error, false)}, false, false},
-		{"SHOULD error", []CheckResult{r(MUST, Pass, false), r(SHOULD, Error, false)}, false, true},
-		{"skip", []CheckResult{r(MUST, Pass, false), r(MUST, Skip, false)}, false, true},
-		{"skip with failOnSkip", []CheckResult{r(MUST, Pass, false), r(MUST, Skip, false)}, true, false},
-		{"nothing verified", []CheckResult{r(MUST, Skip, false)}, false, false},
-		{"nothing at all", nil, false, false},
+		{"all pass", []CheckResult{r(MUST, Pass, false), r(SHOULD, Pass, false)}, false, Conformant, "2 PASS: CONFORMANT"},
+		{"MUST fail", []CheckResult{r(MUST, Pass, false), r(MUST, Fail, false)}, false, NonConformant, "1 PASS, 1 FAIL: NON-CONFORMANT"},
+		{"MUST fail accepted by the baseline", []CheckResult{r(MUST, Pass, false), r(MUST, Fail, true)}, false, Conformant, "1 PASS, 1 FAIL: CONFORMANT"},
+		{"SHOULD warn", []CheckResult{r(MUST, Pass, false), r(SHOULD, Warn, false)}, false, Conformant, "1 PASS, 1 WARN: CONFORMANT"},
+		{"MUST error", []CheckResult{r(MUST, Pass, false), r(MUST, Error, false)}, false, Incomplete, "1 PASS, 1 ERROR: INCOMPLETE"},
+		{"MUST fail beats error", []CheckResult{r(MUST, Fail, false), r(MUST, Error, false)}, false, NonConformant, "1 FAIL, 1 ERROR: NON-CONFORMANT"},
+		{"SHOULD error", []CheckResult{r(MUST, Pass, false), r(SHOULD, Error, false)}, false, Conformant, "1 PASS, 1 ERROR: CONFORMANT"},
+		{"skip: waits not allowed", []CheckResult{r(MUST, Pass, false), skip(MUST, SkipWaits)}, false, Conformant, "1 PASS, 1 SKIPPED (waits not allowed): CONFORMANT"},
+		{"skip: precondition", []CheckResult{r(MUST, Pass, false), r(MUST, Skip, false)}, false, Conformant, "1 PASS, 1 SKIPPED (precondition not met): CONFORMANT"},
+		{"skip: hooks unavailable", []CheckResult{r(MUST, Pass, false), skip(MUST, SkipHooks), skip(MUST, SkipHooks)}, false, Incomplete, "1 PASS, 2 SKIPPED (hooks unavailable): INCOMPLETE"},
+		{"skip: policy unknown", []CheckResult{r(MUST, Pass, false), skip(MUST, SkipPolicy)}, false, Incomplete, "1 PASS, 1 SKIPPED (policy unknown): INCOMPLETE"},
+		{"skips of two causes", []CheckResult{r(MUST, Pass, false), skip(MUST, SkipHooks), skip(SHOULD, SkipWaits)}, false, Incomplete, "1 PASS, 2 SKIPPED (1 hooks unavailable, 1 waits not allowed): INCOMPLETE"},
+		{"skip with failOnSkip", []CheckResult{r(MUST, Pass, false), skip(MUST, SkipWaits)}, true, NonConformant, "1 PASS, 1 SKIPPED (waits not allowed): NON-CONFORMANT"},
+		{"nothing verified", []CheckResult{skip(MUST, SkipWaits)}, false, Incomplete, "1 SKIPPED (waits not allowed): INCOMPLETE"},
+		{"nothing at all", nil, false, Incomplete, "no checks: INCOMPLETE"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, c.passed, Summarize(c.in, c.failOnSkip).Passed)
+			s := Summarize(c.in, c.failOnSkip)
+			assert.Equal(t, c.want, s.Outcome)
+			assert.Equal(t, c.want == Conformant, s.Passed)
+			assert.Equal(t, c.headline, s.Headline())
+			assert.Equal(t, s.Pass+s.Warn+s.Fail, s.Verified)
 		})
 	}
 }

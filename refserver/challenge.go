@@ -102,6 +102,9 @@ func (s *Server) handleCompleteChallenge(w http.ResponseWriter, r *http.Request)
 	if caller != nil && c.acct != caller {
 		return errf(http.StatusForbidden, "the confirmation token belongs to another client")
 	}
+	if s.defects.challengeCodeRace { // defect challenge-code-race: check the code, use it up later
+		return s.completeChallengeRacy(w, c, d, req.Code)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead {
@@ -141,6 +144,8 @@ func (s *Server) useSuccessToken(r *http.Request, owner *account) (*account, err
 		if st, ok = s.successTokens.get(digest(t)); ok && !match(st) {
 			ok = false
 		}
+	} else if s.defects.successTokenRace { // defect success-token-race: check, then delete later
+		st, ok = s.useSuccessTokenRacy(digest(t), match)
 	} else {
 		st, ok = s.successTokens.deleteIf(digest(t), match)
 	}

@@ -76,6 +76,9 @@ func (s *Server) checkCode(recipient, purpose, owner, code string, countWrong bo
 			return true
 		}
 	}
+	if s.defects.codeUnbound && s.anyLiveCode(purpose, code) { // defect code-unbound
+		return true
+	}
 	s.codes.compute(key, func(c *sentCode, present bool) (*sentCode, mapOp) {
 		if !present {
 			return nil, opKeep

@@ -27,6 +27,20 @@ const (
 	DefectCapillaryTokenReusable = "capillary-token-reusable"
 	DefectWizardUUIDReplay       = "wizard-uuid-replay"
 	DefectAccessTokenNoExpiry    = "access-token-no-expiry"
+	DefectLockoutRace            = "lockout-race"
+	DefectRefreshRace            = "refresh-race"
+	DefectSuccessTokenRace       = "success-token-race"
+	DefectChallengeCodeRace      = "challenge-code-race"
+	DefectTOTPRace               = "totp-race"
+	DefectWindowSticky           = "window-sticky"
+	DefectBlockShort             = "block-short"
+	DefectRetryAfterFullBlock    = "retry-after-full-block"
+	DefectCodeUnbound            = "code-unbound"
+	DefectCapillaryTokenUnbound  = "capillary-token-unbound"
+	DefectResetBeforeCode        = "reset-before-code"
+	DefectEnumerationTiming      = "enumeration-timing"
+	DefectLockoutCaseSensitive   = "lockout-case-sensitive"
+	DefectRefreshLimitPerSession = "refresh-limit-per-session"
 )
 
 // DefectInfo names a defect and says in one line what it breaks.
@@ -52,6 +66,20 @@ var defectList = []DefectInfo{
 	{DefectCapillaryTokenReusable, "a Capillary MFA token can change the password more than once"},
 	{DefectWizardUUIDReplay, "a finished Sign In Wizard uuid can be used again"},
 	{DefectAccessTokenNoExpiry, "expired access tokens are still accepted"},
+	{DefectLockoutRace, "a sign-in checks the block, then counts its failure later: concurrent wrong passwords all get checked"},
+	{DefectRefreshRace, "a refresh checks its token, then retires it later: one refresh token used concurrently refreshes more than once"},
+	{DefectSuccessTokenRace, "a success token is checked, then deleted later: used concurrently, it changes the password more than once"},
+	{DefectChallengeCodeRace, "a 2FA challenge checks the emailed code, then uses it up later: used concurrently, it yields several success tokens"},
+	{DefectTOTPRace, "a TOTP code is checked against the last accepted step, which is recorded later: submitted concurrently, it signs in more than once"},
+	{DefectWindowSticky, "failed sign-ins and refreshes never fall out of the window: they count until a block clears them"},
+	{DefectBlockShort, "the lockout and refresh blocks last half the configured `block`"},
+	{DefectRetryAfterFullBlock, "Retry-After always says the whole block, not the time left of it"},
+	{DefectCodeUnbound, "an SMS or email code is accepted for any client and wizard, not only the one it was sent for"},
+	{DefectCapillaryTokenUnbound, "a Capillary MFA token works with any identifier and deviceId (of its brand)"},
+	{DefectResetBeforeCode, "a reset-required sign-in accepts the new password before the emailed code step"},
+	{DefectEnumerationTiming, "a wrong password for an existing email costs a production-grade hash (250 ms); an unknown email skips it"},
+	{DefectLockoutCaseSensitive, "the lockout counts the email as typed: USER@host and user@host sign in to one account but are counted apart"},
+	{DefectRefreshLimitPerSession, "the refresh limit counts per session, not per client: each new sign-in gets a fresh allowance"},
 }
 
 // Defects lists every deliberate defect with its description.
@@ -75,6 +103,20 @@ type defectFlags struct {
 	capillaryTokenReusable bool
 	wizardUUIDReplay       bool
 	accessTokenNoExpiry    bool
+	lockoutRace            bool
+	refreshRace            bool
+	successTokenRace       bool
+	challengeCodeRace      bool
+	totpRace               bool
+	windowSticky           bool
+	blockShort             bool
+	retryAfterFullBlock    bool
+	codeUnbound            bool
+	capillaryTokenUnbound  bool
+	resetBeforeCode        bool
+	enumerationTiming      bool
+	lockoutCaseSensitive   bool
+	refreshLimitPerSession bool
 }
 
 // ParseDefects splits comma-separated names (each element of names may hold
@@ -138,6 +180,34 @@ func newDefectFlags(names []string) (defectFlags, error) {
 			d.wizardUUIDReplay = true
 		case DefectAccessTokenNoExpiry:
 			d.accessTokenNoExpiry = true
+		case DefectLockoutRace:
+			d.lockoutRace = true
+		case DefectRefreshRace:
+			d.refreshRace = true
+		case DefectSuccessTokenRace:
+			d.successTokenRace = true
+		case DefectChallengeCodeRace:
+			d.challengeCodeRace = true
+		case DefectTOTPRace:
+			d.totpRace = true
+		case DefectWindowSticky:
+			d.windowSticky = true
+		case DefectBlockShort:
+			d.blockShort = true
+		case DefectRetryAfterFullBlock:
+			d.retryAfterFullBlock = true
+		case DefectCodeUnbound:
+			d.codeUnbound = true
+		case DefectCapillaryTokenUnbound:
+			d.capillaryTokenUnbound = true
+		case DefectResetBeforeCode:
+			d.resetBeforeCode = true
+		case DefectEnumerationTiming:
+			d.enumerationTiming = true
+		case DefectLockoutCaseSensitive:
+			d.lockoutCaseSensitive = true
+		case DefectRefreshLimitPerSession:
+			d.refreshLimitPerSession = true
 		}
 	}
 	return d, nil

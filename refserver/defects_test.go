@@ -151,6 +151,15 @@ func TestDefects(t *testing.T) {
 			require.Equal(t, http.StatusOK, h.do("GET", "/api/v2/my/2fa", nil, bearerHdr(tok.AccessToken.Token)...).status)
 		},
 	}
+	for name, fn := range raceDefectCases {
+		cases[name] = fn
+	}
+	for name, fn := range windowDefectCases {
+		cases[name] = fn
+	}
+	for name, fn := range bindingDefectCases {
+		cases[name] = fn
+	}
 	for _, d := range Defects() {
 		require.Contains(t, cases, d.Name, "defect %s has no test", d.Name)
 	}

@@ -22,7 +22,8 @@ import (
 type lockout struct {
 	limit    func() testhooks.Limit
 	now      func() time.Time
-	disabled bool // defect no-lockout
+	disabled bool         // defect no-lockout
+	quirks   windowQuirks // defects window-sticky, block-short, retry-after-full-block
 	shards   [shardCount]lockShard
 }
 
@@ -55,6 +56,7 @@ type attempt struct {
 	l    *lockout
 	key  string
 	done bool
+	racy bool // defect lockout-race: no slot reserved
 }
 
 // begin reserves an attempt for key. When key is blocked it returns nil and
@@ -74,11 +76,11 @@ func (l *lockout) begin(key string) (*attempt, time.Duration) {
 	}
 	for {
 		now := l.now()
-		if now.Before(e.blockedUntil) {
-			return nil, e.blockedUntil.Sub(now)
-		}
 		lim := l.limit()
-		e.prune(now, lim)
+		if now.Before(e.blockedUntil) {
+			return nil, l.quirks.retryAfter(e.blockedUntil.Sub(now), lim)
+		}
+		l.quirks.prune(e, now, lim)
 		if len(e.fails)+e.pending < lim.Attempts {
 			e.pending++
 			return &attempt{l: l, key: key}, 0
@@ -95,6 +97,12 @@ func (a *attempt) finish(failed bool) {
 		return
 	}
 	a.done = true
+	if a.racy { // defect lockout-race: the failure is counted only now
+		if failed {
+			a.l.recordFailure(a.key)
+		}
+		return
+	}
 	l := a.l
 	sh := l.shard(a.key)
 	sh.mu.Lock()
@@ -103,11 +111,11 @@ func (a *attempt) finish(failed bool) {
 	e.pending--
 	now := l.now()
 	lim := l.limit()
-	e.prune(now, lim)
+	l.quirks.prune(e, now, lim)
 	if failed {
 		e.fails = append(e.fails, now)
 		if len(e.fails) >= lim.Attempts {
-			e.blockedUntil = now.Add(time.Duration(lim.BlockSeconds) * time.Second)
+			e.blockedUntil = now.Add(l.quirks.block(lim))
 			e.fails = e.fails[:0]
 		}
 	}
@@ -142,7 +150,7 @@ func (l *lockout) blockedFor(key string) time.Duration {
 	defer sh.mu.Unlock()
 	if e := sh.m[key]; e != nil {
 		if now := l.now(); now.Before(e.blockedUntil) {
-			return e.blockedUntil.Sub(now)
+			return l.quirks.retryAfter(e.blockedUntil.Sub(now), l.limit())
 		}
 	}
 	return 0
@@ -156,7 +164,7 @@ func (l *lockout) sweep() {
 		sh := &l.shards[i]
 		sh.mu.Lock()
 		for k, e := range sh.m {
-			e.prune(now, lim)
+			l.quirks.prune(e, now, lim)
 			if e.idle(now) {
 				delete(sh.m, k)
 			}
@@ -170,6 +178,7 @@ func (l *lockout) sweep() {
 type rateLimit struct {
 	limit  func() testhooks.Limit
 	now    func() time.Time
+	quirks windowQuirks // defects window-sticky, block-short, retry-after-full-block
 	shards [shardCount]rateShard
 }
 
@@ -205,19 +214,19 @@ func (rl *rateLimit) allow(key int64) (bool, time.Duration) {
 		sh.m[key] = e
 	}
 	if now.Before(e.blockedUntil) {
-		return false, e.blockedUntil.Sub(now)
+		return false, rl.quirks.retryAfter(e.blockedUntil.Sub(now), lim)
 	}
 	cut := now.Add(-time.Duration(lim.WindowSeconds) * time.Second)
 	i := 0
-	for i < len(e.hits) && !e.hits[i].After(cut) {
+	for i < len(e.hits) && !e.hits[i].After(cut) && !rl.quirks.sticky { // defect window-sticky
 		i++
 	}
 	e.hits = append(e.hits[:0], e.hits[i:]...)
 	if len(e.hits) >= lim.Attempts {
-		block := time.Duration(lim.BlockSeconds) * time.Second
+		block := rl.quirks.block(lim)
 		e.blockedUntil = now.Add(block)
 		e.hits = e.hits[:0]
-		return false, block
+		return false, rl.quirks.retryAfter(block, lim)
 	}
 	e.hits = append(e.hits, now)
 	return true, 0
@@ -231,7 +240,7 @@ func (rl *rateLimit) sweep() {
 		sh.mu.Lock()
 		for k, e := range sh.m {
 			last := len(e.hits) == 0 || !e.hits[len(e.hits)-1].After(now.Add(-window))
-			if last && !now.Before(e.blockedUntil) {
+			if last && !now.Before(e.blockedUntil) && !rl.quirks.sticky { // defect window-sticky keeps them
 				delete(sh.m, k)
 			}
 		}

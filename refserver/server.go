@@ -131,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	s.policy.Store(&p)
 	s.lockout = newLockout(func() testhooks.Limit { return s.policy.Load().SignIn }, s.now, d.noLockout)
 	s.refreshLimit = newRateLimit(func() testhooks.Limit { return s.policy.Load().Refresh }, s.now)
+	s.lockout.quirks, s.refreshLimit.quirks = d.windowQuirks(), d.windowQuirks() // the time-window defects
 	s.dummy = hashPassword(cfg.Hash, "authflow dummy password")
 	s.routes()
 

@@ -129,15 +129,24 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	if acct == nil && s.defects.enumeration { // defect enumeration: unknown emails answer differently
 		return errUnknownClientEnu
 	}
-	att, wait, bypass := s.beginAttempt(key)
+	lockKey := key
+	if s.defects.lockoutCaseSensitive { // defect lockout-case-sensitive: the lockout counts the email as typed
+		lockKey = req.Email
+	}
+	att, wait, bypass := s.beginAttempt(lockKey)
 	if att == nil && !bypass {
 		return s.tooMany("too many failed sign-in attempts; this account is blocked for a while", wait)
 	}
 	failed := true
 	defer func() { att.finish(failed) }()
 	if acct == nil {
-		s.dummy.verify(req.Password) // same cost as a real check: no timing oracle
+		if !s.defects.enumerationTiming { // defect enumeration-timing skips the hash for unknown emails
+			s.dummy.verify(req.Password) // same cost as a real check: no timing oracle
+		}
 		return errBadCredentials
+	}
+	if s.defects.enumerationTiming { // defect enumeration-timing: a production-cost hash, for known emails only
+		time.Sleep(timingGap)
 	}
 	if !acct.checkPassword(s.cfg.Hash, req.Password) {
 		if bypass {
@@ -190,7 +199,11 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 // bypass is true: the caller lets a correct secret through and answers 429
 // to a wrong one.
 func (s *Server) beginAttempt(key string) (att *attempt, wait time.Duration, bypass bool) {
-	att, wait = s.lockout.begin(key)
+	if s.defects.lockoutRace { // defect lockout-race: check the block, count the failure later
+		att, wait = s.lockout.beginRacy(key)
+	} else {
+		att, wait = s.lockout.begin(key)
+	}
 	if att == nil && s.defects.lockoutIgnoresPassword { // defect lockout-ignores-password
 		return &attempt{done: true}, wait, true
 	}
@@ -248,7 +261,8 @@ func (s *Server) handleSignInReset(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	defer wz.mu.Unlock()
-	if wz.state != b2core.WorkflowResetPassword {
+	skipped := s.defects.resetBeforeCode && wz.state == b2core.WorkflowResetPasswordEmail // defect reset-before-code
+	if wz.state != b2core.WorkflowResetPassword && !skipped {
 		return errWrongStep(wz.state)
 	}
 	acct := wz.acct

@@ -126,7 +126,9 @@ func (s *Server) handle2FACode(provider string) handlerFunc {
 		failed := true
 		defer func() { att.finish(failed) }()
 		var ok bool
-		if provider == b2core.ProviderGoogle {
+		if provider == b2core.ProviderGoogle && s.defects.totpRace { // defect totp-race: check the step, record it later
+			ok = s.checkTOTPRacy(acct, req.Code)
+		} else if provider == b2core.ProviderGoogle {
 			acct.mu.Lock()
 			ok = acct.googleOn && s.checkTOTPLocked(acct, acct.totpSecret, req.Code)
 			acct.mu.Unlock()

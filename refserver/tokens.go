@@ -122,8 +122,11 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 		return invalid
 	}
 	sess := ref.sess
-	if ok, wait := s.refreshLimit.allow(sess.acct.id); !ok {
+	if ok, wait := s.refreshLimit.allow(s.refreshLimitKey(sess)); !ok {
 		return s.tooMany("too many token refreshes; try again later", wait)
+	}
+	if s.defects.refreshRace { // defect refresh-race: the token was checked above; it is retired later, unchecked
+		time.Sleep(raceWindow)
 	}
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
@@ -131,7 +134,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 		return invalid
 	}
 	if !s.defects.refreshNoRotate { // defect refresh-no-rotate keeps the old refresh token
-		if _, ok := s.sessions.refresh.loadAndDelete(d); !ok {
+		if _, ok := s.sessions.refresh.loadAndDelete(d); !ok && !s.defects.refreshRace { // defect refresh-race
 			return invalid // a concurrent refresh used it first
 		}
 		s.sessions.refresh.delete(sess.refresh)

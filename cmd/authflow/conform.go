@@ -36,8 +36,14 @@ what holds and what does not, with evidence. The suite makes its own
 accounts through the test hooks (CONTRACT.md, contract v1); checks that need
 a hook the server does not offer are SKIPPED, never passed.
 
-Exit status: 0 when every MUST check passed (or failed only as the baseline
-allows), 1 when one did not, 2 for a usage or configuration error.
+Exit status:
+  0  CONFORMANT: every MUST check that ran passed (or failed only as the
+     baseline allows) and nothing kept the target from being tested
+  1  NON-CONFORMANT: a MUST check failed (or was skipped, with --fail-on-skip)
+  2  a usage or configuration error
+  3  INCOMPLETE: the target could not be tested: unreachable, test hooks
+     missing or broken, a MUST check ended in ERROR, nothing verified, or
+     the run was interrupted
 
 Files written with --out DIR: conformance.junit.xml, conformance.json (with
 its SHA-256 digest), conformance.md, and conformance.json.sig with
@@ -254,12 +260,15 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	rep, err := conformance.Run(ctx, cfg, opts)
 	if err != nil && ctx.Err() != nil {
-		return &exitError{code: ExitFailure, err: fmt.Errorf("interrupted: %w", err)}
+		return &exitError{code: ExitIncomplete, err: fmt.Errorf("interrupted: %w", err)}
 	}
 	if err != nil {
 		var ce *conformance.ConfigError
 		if errors.As(err, &ce) {
 			return usageError(err)
+		}
+		if errors.Is(err, conformance.ErrUnreachable) {
+			return &exitError{code: ExitIncomplete, err: fmt.Errorf("the target cannot be tested: %w", err)}
 		}
 		return &exitError{code: ExitFailure, err: err}
 	}
@@ -275,12 +284,20 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, " (digest %s)\n", rep.Digest)
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: ExitFailure, err: errors.New("interrupted: the verdict is incomplete")}
+		return &exitError{code: ExitIncomplete, err: errors.New("interrupted: the verdict is incomplete")}
 	}
-	if !rep.Summary.Passed {
-		return &exitError{code: ExitFailure, err: fmt.Errorf("the target does not pass: %d FAIL, %d ERROR, %d SKIP of %d checks (see the summary)", rep.Summary.Fail, rep.Summary.Error, rep.Summary.Skip, rep.Summary.Total)}
+	return conformExit(rep.Summary)
+}
+
+// conformExit maps the run's outcome to the exit status.
+func conformExit(s conformance.Summary) error {
+	switch s.Outcome {
+	case conformance.Conformant:
+		return nil
+	case conformance.NonConformant:
+		return &exitError{code: ExitFailure, err: fmt.Errorf("the target is not conformant: %s", s.Headline())}
 	}
-	return nil
+	return &exitError{code: ExitIncomplete, err: fmt.Errorf("the target could not be fully tested: %s (see the notes and the SKIP and ERROR reasons)", s.Headline())}
 }
 
 // conformPrintList prints the catalogue of checks.

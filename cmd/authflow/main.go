@@ -20,6 +20,9 @@ const (
 	ExitOK      ExitCode = 0
 	ExitFailure ExitCode = 1 // the run found a failure (a MUST check failed)
 	ExitUsage   ExitCode = 2 // bad flags or configuration
+	// ExitIncomplete: the target could not be tested (unreachable, test
+	// hooks missing or broken, a check could not run, nothing verified).
+	ExitIncomplete ExitCode = 3
 )
 
 // exitError carries an exit code up to main.

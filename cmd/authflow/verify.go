@@ -24,9 +24,10 @@ func init() {
 const verifyIntro = `Usage: authflow verify --report conformance.json [--pub KEY.pub [--sig conformance.json.sig]]
 
 Checks that a conformance report is the one the suite wrote: its embedded
-SHA-256 digest always, and with --pub its detached ed25519 signature (by
-default the file next to the report with .sig appended). Any edit of the
-report makes the check fail.
+SHA-256 digest always, that its summary is the one its verdicts add up to
+(counts and outcome recomputed), and with --pub its detached ed25519
+signature (by default the file next to the report with .sig appended). Any
+edit of the report makes the check fail.
 
 Exit status: 0 when every check holds, 1 when one does not, 2 for a usage
 error (a missing flag or file, an unreadable key).
@@ -79,7 +80,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: ExitFailure, err: fmt.Errorf("%s: %w", *report, err)}
 	}
 	fmt.Fprintf(stdout, "digest OK: %s\n", digest)
-	verifySummary(stdout, b)
+	if err := verifySummary(stdout, b); err != nil {
+		return &exitError{code: ExitFailure, err: fmt.Errorf("%s: %w", *report, err)}
+	}
 
 	if key == nil {
 		fmt.Fprintln(stdout, "signature: not checked (give --pub to check it)")
@@ -111,17 +114,47 @@ func verifyParseKey(b []byte) (ed25519.PublicKey, error) {
 	return k, nil
 }
 
-// verifySummary prints what the report says (after its digest checked).
-func verifySummary(w io.Writer, b []byte) {
+// verifySummary recomputes the summary from the report's verdicts, rejects
+// a report whose summary says otherwise, and prints what it says.
+func verifySummary(w io.Writer, b []byte) error {
 	var r conformance.Report
-	if json.Unmarshal(b, &r) != nil {
-		return
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("not a conformance report: %w", err)
 	}
-	verdict := "PASSED"
-	if !r.Summary.Passed {
-		verdict = "FAILED"
+	var cfg struct {
+		FailOnSkip bool `json:"failOnSkip"`
 	}
-	fmt.Fprintf(w, "report: %s %s against %s at %s: %s (%d checks: %d pass, %d fail, %d warn, %d skip, %d error)\n",
-		r.Tool, r.Version, r.Target.BaseURL, r.Started.Format("2006-01-02T15:04:05Z07:00"), verdict,
-		r.Summary.Total, r.Summary.Pass, r.Summary.Fail, r.Summary.Warn, r.Summary.Skip, r.Summary.Error)
+	if raw, err := json.Marshal(r.Config); err == nil {
+		_ = json.Unmarshal(raw, &cfg) // a config without the key: false
+	}
+	want := conformance.Summarize(r.Checks, cfg.FailOnSkip)
+	if diff := summaryDiff(r.Summary, want); diff != "" {
+		return fmt.Errorf("the summary does not match the verdicts: %s", diff)
+	}
+	fmt.Fprintf(w, "summary OK: recomputed from the %d verdicts\n", len(r.Checks))
+	fmt.Fprintf(w, "report: %s %s against %s at %s: %s (%s)\n",
+		r.Tool, r.Version, r.Target.BaseURL, r.Started.Format("2006-01-02T15:04:05Z07:00"),
+		want.Headline(), want.Coverage())
+	return nil
+}
+
+// summaryDiff says how the stated summary differs from the recomputed one.
+func summaryDiff(got, want conformance.Summary) string {
+	var d []string
+	cmp := func(name string, g, w any) {
+		if fmt.Sprint(g) != fmt.Sprint(w) {
+			d = append(d, fmt.Sprintf("%s is %v, the verdicts give %v", name, g, w))
+		}
+	}
+	cmp("outcome", got.Outcome, want.Outcome)
+	cmp("passed", got.Passed, want.Passed)
+	cmp("total", got.Total, want.Total)
+	cmp("pass", got.Pass, want.Pass)
+	cmp("fail", got.Fail, want.Fail)
+	cmp("warn", got.Warn, want.Warn)
+	cmp("skip", got.Skip, want.Skip)
+	cmp("error", got.Error, want.Error)
+	cmp("verified", got.Verified, want.Verified)
+	cmp("skipCauses", got.SkipCauses, want.SkipCauses)
+	return strings.Join(d, "; ")
 }

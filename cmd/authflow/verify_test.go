@@ -38,7 +38,8 @@ func TestConformSignAndVerify(t *testing.T) {
 	require.Equal(t, ExitOK, code, out+errOut)
 	assert.Contains(t, out, "digest OK")
 	assert.Contains(t, out, "signature OK")
-	assert.Contains(t, out, "PASSED")
+	assert.Contains(t, out, "summary OK")
+	assert.Contains(t, out, "2 PASS: CONFORMANT")
 
 	code, out, _ = conformRun("verify", "--report", report)
 	assert.Equal(t, ExitOK, code, "the digest alone")
@@ -76,10 +77,15 @@ func TestConformSignAndVerify(t *testing.T) {
 		}, nil, "digest"},
 		{"digest recomputed, signature stale", func(b []byte) []byte {
 			// An editor who recomputes the digest still breaks the signature.
-			edited := bytes.Replace(b, []byte(`"verdict": "PASS"`), []byte(`"verdict": "FAIL"`), 1)
-			zeroed := bytes.Replace(edited, bytes.SplitN(bytes.SplitN(edited, []byte(`"digest": "`), 2)[1], []byte(`"`), 2)[0], []byte("sha256:"+string(bytes.Repeat([]byte("0"), 64))), 1)
-			return conformRedigest(t, zeroed)
+			return conformRedigest(t, conformZeroDigest(bytes.Replace(b, []byte(`"title": "`), []byte(`"title": "x`), 1)))
 		}, []string{"--pub", key + ".pub"}, "signature"},
+		{"a verdict edited, digest recomputed, no --pub", func(b []byte) []byte {
+			// The summary still says CONFORMANT: verify recomputes it.
+			return conformRedigest(t, conformZeroDigest(bytes.Replace(b, []byte(`"verdict": "PASS"`), []byte(`"verdict": "FAIL"`), 1)))
+		}, nil, "the summary does not match the verdicts: outcome is CONFORMANT, the verdicts give NON-CONFORMANT"},
+		{"the summary edited, digest recomputed, no --pub", func(b []byte) []byte {
+			return conformRedigest(t, conformZeroDigest(bytes.Replace(b, []byte(`"pass": 2`), []byte(`"pass": 99`), 1)))
+		}, nil, "pass is 99, the verdicts give 2"},
 		{"another signer's key", func(b []byte) []byte { return b }, []string{"--pub", other + ".pub"}, "does not match"},
 	}
 	for _, c := range cases {
@@ -112,6 +118,12 @@ func TestConformSignAndVerify(t *testing.T) {
 			assert.Equal(t, ExitUsage, code)
 		})
 	}
+}
+
+// conformZeroDigest replaces the digest's hex digits by zeros.
+func conformZeroDigest(b []byte) []byte {
+	old := bytes.SplitN(bytes.SplitN(b, []byte(`"digest": "`), 2)[1], []byte(`"`), 2)[0]
+	return bytes.Replace(b, old, []byte("sha256:"+string(bytes.Repeat([]byte("0"), 64))), 1)
 }
 
 // conformRedigest recomputes the digest of a report whose digest digits are
