@@ -1,6 +1,7 @@
 package extension
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -104,4 +105,18 @@ func TestUserFileJSONSyntax(t *testing.T) {
 	users, err := parseUsers([]byte("\ufeff" + `{"users":[{"email":"a\u00e9\"\\\/","id":-0}]}` + "\n"))
 	require.NoError(t, err)
 	assert.Equal(t, "aé\"\\/", users[0].Email)
+}
+
+// A string's invalid UTF-8 (raw bytes or a lone surrogate escape) reads as
+// encoding/json reads it: one U+FFFD per invalid byte or escape.
+func TestUserFileInvalidUTF8AsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, email := range []string{"a\xff\xfeb", "\xf8\xf8", `a\ud800b`, `\udc00\ud800`, "ok\xe2\x82", `\ud83d\ude00`} {
+		file := `[{"email":"` + email + `"}]`
+		var want []struct{ Email string }
+		require.NoError(t, json.Unmarshal([]byte(file), &want), "%q", file)
+		users, err := parseUsers([]byte(file))
+		require.NoError(t, err, "%q", file)
+		assert.Equal(t, want[0].Email, users[0].Email, "%q", file)
+	}
 }
