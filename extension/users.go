@@ -106,7 +106,7 @@ func decodeUsers(open func() (io.ReadCloser, error), add func(n int, u *rawUser)
 			_, _ = br.Discard(1)
 			continue
 		case '[', '{':
-			return decodeUsersJSONText(br, add)
+			return decodeUsersJSON(br, add)
 		}
 		return decodeUsersCSV(br, add)
 	}
