@@ -2,8 +2,11 @@ package extension
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,5 +121,20 @@ func TestUserFileInvalidUTF8AsEncodingJSON(t *testing.T) {
 		users, err := parseUsers([]byte(file))
 		require.NoError(t, err, "%q", file)
 		assert.Equal(t, want[0].Email, users[0].Email, "%q", file)
+	}
+}
+
+// A file that fails while it is read says so in the reader's words: a
+// failed read is not a syntax error of the file.
+func TestUserFileReadError(t *testing.T) {
+	t.Parallel()
+	for _, head := range []string{`[{"email":"a@x","password":"secret-pw"},{"email":"b`, `{"users":[`, `[`} {
+		broken := errors.New("input/output error")
+		_, err := loadUsers("", execSegment{}, func() (io.ReadCloser, error) {
+			return io.NopCloser(io.MultiReader(strings.NewReader(head), iotest.ErrReader(broken))), nil
+		})
+		require.Error(t, err, head)
+		assert.ErrorIs(t, err, broken, head)
+		assert.Equal(t, "reading: input/output error", err.Error(), head)
 	}
 }

@@ -49,6 +49,13 @@ func decodeUsersJSON(r io.Reader, add func(n int, u *rawUser) error) error {
 	return nil
 }
 
+// fileError is an error of the file as a whole (its syntax, or reading
+// it), not of one user.
+type fileError struct{ err error }
+
+func (e *fileError) Error() string { return e.err.Error() }
+func (e *fileError) Unwrap() error { return e.err }
+
 // syntaxErr reports a syntax error at its byte: err from the decoder, or
 // nil where the decoder read a value the file may not have there (one
 // after the users). A failed read stays a failed read.
@@ -59,9 +66,12 @@ func (j *jsonUserReader) syntaxErr(err error) error {
 	case errors.As(err, &se):
 		off = se.ByteOffset
 	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("reading: %w", err)
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // the reader's own words, without jsontext's prefix
+		}
+		return &fileError{fmt.Errorf("reading: %w", err)}
 	}
-	return fmt.Errorf("not valid JSON: syntax error at byte %d", off)
+	return &fileError{fmt.Errorf("not valid JSON: syntax error at byte %d", off)}
 }
 
 // str appends the next value, a string the decoder has checked, to dst,
@@ -281,9 +291,11 @@ func (j *jsonUserReader) twoFactor(u *rawUser, kind jsontext.Kind) error {
 	}
 }
 
-// userErr prefixes an error about user n; a syntax error stays as it is.
+// userErr prefixes an error about user n; an error of the file (its
+// syntax, reading it) stays as it is.
 func userErr(n int, err error) error {
-	if strings.HasPrefix(err.Error(), "not valid JSON") {
+	var fe *fileError
+	if errors.As(err, &fe) {
 		return err
 	}
 	return fmt.Errorf("user %d: %w", n, err)
