@@ -3,9 +3,6 @@ package extension
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -14,7 +11,6 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/b2core"
-	"github.com/authflow/authflow/refserver"
 )
 
 // benchSet packs n users without 2FA (or, with totp, with a secret and
@@ -155,36 +151,6 @@ func BenchmarkNewPicker(b *testing.B) {
 			for range b.N {
 				if p := newPickerState("bench", set, pickerOptions{TwoFactor: "google"}); len(p.entries) != n {
 					b.Fatal(len(p.entries))
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkLoadUsersFile is openUsers' reading of a user file as
-// `authflow serve --users-file` writes it, JSON and CSV, in-process: the
-// decoder and the packing, without k6 around them.
-func BenchmarkLoadUsersFile(b *testing.B) {
-	users, err := refserver.GenerateUsers(refserver.UsersConfig{Count: 100_000})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, name := range []string{"users.json", "users.csv"} {
-		path := filepath.Join(b.TempDir(), name)
-		if err := refserver.WriteUsersFile(path, users); err != nil {
-			b.Fatal(err)
-		}
-		st, err := os.Stat(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(name+"/users=100000", func(b *testing.B) {
-			b.SetBytes(st.Size())
-			b.ReportAllocs()
-			for range b.N {
-				set, err := loadUsers(path, execSegment{}, func() (io.ReadCloser, error) { return os.Open(path) })
-				if err != nil || set.Len() != len(users) {
-					b.Fatal(err)
 				}
 			}
 		})

@@ -1,8 +1,12 @@
 package extension
 
 import (
+	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,4 +108,33 @@ func TestUserFileJSONSyntax(t *testing.T) {
 	users, err := parseUsers([]byte("\ufeff" + `{"users":[{"email":"a\u00e9\"\\\/","id":-0}]}` + "\n"))
 	require.NoError(t, err)
 	assert.Equal(t, "aé\"\\/", users[0].Email)
+}
+
+// A string's invalid UTF-8 (raw bytes or a lone surrogate escape) reads as
+// encoding/json reads it: one U+FFFD per invalid byte or escape.
+func TestUserFileInvalidUTF8AsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, email := range []string{"a\xff\xfeb", "\xf8\xf8", `a\ud800b`, `\udc00\ud800`, "ok\xe2\x82", `\ud83d\ude00`} {
+		file := `[{"email":"` + email + `"}]`
+		var want []struct{ Email string }
+		require.NoError(t, json.Unmarshal([]byte(file), &want), "%q", file)
+		users, err := parseUsers([]byte(file))
+		require.NoError(t, err, "%q", file)
+		assert.Equal(t, want[0].Email, users[0].Email, "%q", file)
+	}
+}
+
+// A file that fails while it is read says so in the reader's words: a
+// failed read is not a syntax error of the file.
+func TestUserFileReadError(t *testing.T) {
+	t.Parallel()
+	for _, head := range []string{`[{"email":"a@x","password":"secret-pw"},{"email":"b`, `{"users":[`, `[`} {
+		broken := errors.New("input/output error")
+		_, err := loadUsers("", execSegment{}, func() (io.ReadCloser, error) {
+			return io.NopCloser(io.MultiReader(strings.NewReader(head), iotest.ErrReader(broken))), nil
+		})
+		require.Error(t, err, head)
+		assert.ErrorIs(t, err, broken, head)
+		assert.Equal(t, "reading: input/output error", err.Error(), head)
+	}
 }
