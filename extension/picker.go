@@ -113,6 +113,13 @@ type pickerState struct {
 	// touch), which tryPick looks at first.
 	noneBefore int64
 	changed    []int32
+	// For mayFreeBy: freeWitness is the entry last found free of all but
+	// its lease, where the next search starts; no entry is free of all but
+	// its lease before noneFreeBefore (Unix ns; 0: unknown). An entry's time
+	// only moves later (a spent TOTP step, a block) except where
+	// lowerFreeBound resets the bound.
+	freeWitness    int
+	noneFreeBefore int64
 	// failures are the recent refused attempts of the entries that have
 	// any; updated the users update() changed.
 	failures  map[int32][]time.Time
@@ -501,20 +508,36 @@ func waitFreed(ctx context.Context, freed <-chan struct{}, d time.Duration) bool
 
 // mayFreeBy reports whether some user could be handed out by t, were
 // every lease released now: if none could (all locked out or done with
-// their TOTP step until later), waiting for the deadline is pointless.
+// their TOTP step until later), waiting for the deadline is pointless. It
+// costs O(1) amortized: the search starts at the last entry found, and a
+// fruitless full search is remembered until its soonest time.
 func (p *pickerState) mayFreeBy(t time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	tNs := t.UnixNano()
-	for i := range p.entries {
+	if tNs < p.noneFreeBefore {
+		return false
+	}
+	n := len(p.entries)
+	soonest := int64(math.MaxInt64)
+	for k := range n {
+		i := (p.freeWitness + k) % n
 		e := p.entries[i]
 		e.leasedUntil = 0
-		if p.availableAt(&e) <= tNs {
+		at := p.availableAt(&e)
+		if at <= tNs {
+			p.freeWitness = i
 			return true
 		}
+		soonest = min(soonest, at)
 	}
+	p.noneFreeBefore = soonest
 	return false
 }
+
+// lowerFreeBound forgets mayFreeBy's bound: an entry may now be free
+// sooner than it was (a shorter block, a user that no longer uses TOTP).
+func (p *pickerState) lowerFreeBound() { p.noneFreeBefore = 0 }
 
 // release is releaseAfter for a flow of unknown steps: success,
 // otp_rejected and failure may have sent a TOTP code.
@@ -558,6 +581,9 @@ func (p *pickerState) releaseAfter(email string, leaseID int64, outcome b2core.O
 		if retryAfter <= 0 {
 			retryAfter = p.policy.block()
 		}
+		if b := now.Add(retryAfter).UnixNano(); b < e.blocked {
+			p.lowerFreeBound()
+		}
 		e.blocked = now.Add(retryAfter).UnixNano()
 		delete(p.failures, i)
 	case b2core.OutcomeRejected, b2core.OutcomeOTPRejected:
@@ -580,6 +606,9 @@ func (p *pickerState) countFailure(i int32, e *pickEntry, now time.Time) {
 	kept = append(kept, now)
 	p.failures[i] = kept
 	if len(kept) >= p.policy.Attempts {
+		if b := now.Add(p.policy.block()).UnixNano(); b < e.blocked {
+			p.lowerFreeBound()
+		}
 		e.blocked = now.Add(p.policy.block()).UnixNano()
 		delete(p.failures, i)
 	}
@@ -806,6 +835,7 @@ func (p *pickerState) update(email string, f func(*User)) bool {
 		f(&u)
 		p.updated[i] = u
 		p.entries[i].totp = p.totp && u.TOTPSecret != ""
+		p.lowerFreeBound()
 	}
 	return ok
 }
