@@ -61,11 +61,11 @@ func (h *harness) run(s runSpec) *runResult {
 	cmd.Stderr = logFile
 
 	r.load1[0] = loadAvg()
-	srv0 := h.server.cpu()
+	srv0 := h.server.CPU()
 	t0 := time.Now()
 	err = cmd.Run()
 	r.wall = time.Since(t0)
-	r.serverCPU = h.server.cpu() - srv0
+	r.serverCPU = h.server.CPU() - srv0
 	r.load1[1] = loadAvg()
 	var ru wrapperResult
 	if b, rerr := os.ReadFile(rusageFile); rerr != nil || json.Unmarshal(b, &ru) != nil {
@@ -103,7 +103,7 @@ func (h *harness) childCmd(ctx context.Context, s runSpec, summary string) (*exe
 	var cmd *exec.Cmd
 	var env []string
 	if s.variant == "go" {
-		args := []string{"-base", h.server.base, "-users", s.users, "-vus", strconv.Itoa(s.vus)}
+		args := []string{"-base", h.server.Base, "-users", s.users, "-vus", strconv.Itoa(s.vus)}
 		switch {
 		case s.perVU:
 			args = append(args, "-per-vu", strconv.Itoa(s.iters))
@@ -123,7 +123,7 @@ func (h *harness) childCmd(ctx context.Context, s runSpec, summary string) (*exe
 		if s.perVU {
 			mode = "pervu"
 		}
-		env = []string{"K6_NO_USAGE_REPORT=true", "BENCH_BASE_URL=" + h.server.base, "BENCH_USERS=" + s.users,
+		env = []string{"K6_NO_USAGE_REPORT=true", "BENCH_BASE_URL=" + h.server.Base, "BENCH_USERS=" + s.users,
 			"BENCH_MODE=" + mode, "BENCH_VUS=" + strconv.Itoa(s.vus), "BENCH_ITERS=" + strconv.Itoa(s.iters),
 			"BENCH_MAX_DURATION=" + s.maxDur.String()}
 		cmd = exec.CommandContext(ctx, h.cfg.k6, "run", "--quiet", "--no-color", "--summary-export", summary,

@@ -39,13 +39,13 @@ func run(cfg config) error {
 	if h.server, err = startServer(h.cfg.authflow, h.out, nUsers); err != nil {
 		return err
 	}
-	defer h.server.stop()
+	defer h.server.Stop()
 	if h.pool, err = loadPool(filepath.Join(h.out, "users.json")); err != nil {
 		return err
 	}
-	logf("server %s ready; waiting for its background password hashing to finish", h.server.base)
-	idle := h.server.waitIdle(90 * time.Second)
-	logf("server idle after %s of CPU (%s)", h.server.cpu().Round(10*time.Millisecond), idle)
+	logf("server %s ready; waiting for its background password hashing to finish", h.server.Base)
+	idle := h.server.WaitIdle(90 * time.Second)
+	logf("server idle after %s of CPU (%s)", h.server.CPU().Round(10*time.Millisecond), idle)
 	if err := h.measure(); err != nil {
 		return err
 	}

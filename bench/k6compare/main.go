@@ -50,10 +50,6 @@ import (
 //go:embed scripts/*.js
 var scripts embed.FS
 
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat CPU times (100 on
-// every Linux this runs on).
-const clockTicks = 100
-
 type config struct {
 	k6, authflow, goflow, out string
 	n, vus                    int

@@ -96,7 +96,7 @@ func (h *harness) profileRun(v string) *profileResult {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, h.cfg.k6, "run", "--quiet", "--no-color", "--address", addr, "--profiling-enabled",
 		"--summary-export", summary, filepath.Join(h.scriptDir, script))
-	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "BENCH_BASE_URL="+h.server.base,
+	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "BENCH_BASE_URL="+h.server.Base,
 		"BENCH_USERS="+h.usersPath("profile", v, 0), "BENCH_MODE=shared", "BENCH_VUS="+strconv.Itoa(h.cfg.vus),
 		"BENCH_ITERS="+strconv.Itoa(capFlows), "BENCH_MAX_DURATION="+runFor.String())
 	cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -110,7 +110,7 @@ func (h *harness) reportHeader(w func(string, ...any), total time.Duration) {
 	w("## k6 comparison: sign-in + Google TOTP (4 requests), extension vs plain k6 JS vs Go\n\n")
 	w("Command: `%s`  \n", commandLine())
 	w("Machine: %s, %d CPUs, %s; %s; server `authflow serve` (one process, %d users, default load-test hashing) at %s.  \n",
-		host, runtime.NumCPU(), runtime.Version(), h.k6Version, h.pool.size(), h.server.base)
+		host, runtime.NumCPU(), runtime.Version(), h.k6Version, h.pool.size(), h.server.Base)
 	w("Runs: %d repetitions of the CPU runs, %d of the throughput and memory runs, variants interleaved (order reversed every other repetition); medians of the valid runs; wall time of the comparison %s.  \n",
 		c.cpuReps, c.reps, total.Round(time.Second))
 	first, last, highest := h.loadRange()

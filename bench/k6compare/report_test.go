@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/authflow/authflow/bench/internal/serveproc"
 )
 
 // reportHarness is a harness whose runs are given: ext costs cost µs of
@@ -18,7 +20,7 @@ func reportHarness(t *testing.T, cost float64, bad ...string) *harness {
 	h := &harness{
 		cfg: config{n: 1000, vus: 10, duration: 10 * time.Second, memVUs: 50, memIters: 2,
 			reps: 2, cpuReps: 2, variants: []string{"ext", "js", "go"}},
-		out: t.TempDir(), scriptDir: "scripts", server: &server{base: "http://127.0.0.1:1"},
+		out: t.TempDir(), scriptDir: "scripts", server: &server{&serveproc.Server{Base: "http://127.0.0.1:1"}},
 		pool: &userPool{users: make([][]byte, 100)}, k6Version: "k6 v2.2.0",
 	}
 	perFlow := map[string]float64{"ext": cost, "js": 1000, "go": 300}

@@ -6,9 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
+
+	"github.com/authflow/authflow/bench/internal/serveproc"
 )
 
 // ---- the rusage wrapper ----
@@ -72,11 +72,6 @@ func ownPeakRSS() int64 {
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
+	n, _ := serveproc.StatusKiB(b, "VmHWM")
+	return n
 }

@@ -151,7 +151,7 @@ func run(c config) error {
 	if h.server, err = startServer(c.authflow, c.out, c.users); err != nil {
 		return err
 	}
-	defer h.server.stop()
+	defer h.server.Stop()
 	start := time.Now()
 	for _, m := range c.modes {
 		for _, v := range c.variants {

@@ -105,7 +105,7 @@ func (h *harness) k6Command(spec runSpec, addr, logPath string) (*exec.Cmd, *os.
 		return nil, nil, err
 	}
 	cmd := exec.Command(h.cfg.k6, append(args, script)...)
-	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "AUTHFLOW_BASE_URL="+h.server.base,
+	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "AUTHFLOW_BASE_URL="+h.server.Base,
 		"AUTHFLOW_USERS="+h.server.users, "AUTHFLOW_RATE="+strconv.Itoa(h.cfg.rate),
 		"AUTHFLOW_DURATION="+h.cfg.duration.String(), "AUTHFLOW_OUT="+summaries)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -141,7 +141,7 @@ func (h *harness) sampleUntil(r *runResult, pid int, addr string, done <-chan st
 		if err != nil {
 			return // k6 has exited
 		}
-		srv, _ := readUsage(h.server.pid())
+		srv, _ := readUsage(h.server.PID())
 		s := sample{at: time.Since(start), k6: k6, server: srv, iters: -1}
 		if n, _, ok := tailProgress(logFile); ok {
 			s.iters = n

@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -26,6 +25,8 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/refserver"
+
+	"github.com/authflow/authflow/bench/internal/serveproc"
 )
 
 const extScript = `import { openUsers, UserPicker } from 'k6/x/authflow';
@@ -193,15 +194,10 @@ func pollPeak(pid int, done <-chan struct{}, peak chan<- int64) {
 	var most int64
 	path := "/proc/" + strconv.Itoa(pid) + "/status"
 	for {
-		if f, err := os.Open(path); err == nil {
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-					kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-					most = max(most, kib)
-				}
+		if b, err := os.ReadFile(path); err == nil {
+			if kib, err := serveproc.StatusKiB(b, "VmHWM"); err == nil {
+				most = max(most, kib)
 			}
-			_ = f.Close()
 		}
 		select {
 		case <-done:
