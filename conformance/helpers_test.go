@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/authflow/authflow/refserver"
@@ -58,4 +60,46 @@ func runAgainst(t testing.TB, cfg *Config, opts Options) *Report {
 	rep, err := Run(ctx, cfg, opts)
 	require.NoError(t, err)
 	return rep
+}
+
+// defectRun says which checks checkDefects runs and what it accepts.
+type defectRun struct {
+	groups, checks []string // Config.Groups, Config.Checks
+	count          int      // the checks the run must hold (0: not checked)
+	skipOK         bool     // under a defect, an unlisted check may SKIP (a precondition another check FAILs on)
+}
+
+// checkDefects runs the checks of run against the correct reference server
+// (the "" case) and each defect of cases, side by side: the checks a
+// defect lists FAIL, every other check PASSes.
+func checkDefects(t *testing.T, cases map[string][]string, run defectRun) {
+	t.Helper()
+	skipWithTarget(t)
+	t.Parallel()
+	for defect, want := range cases {
+		t.Run("defect="+defect, func(t *testing.T) {
+			t.Parallel()
+			rc := refserver.Config{}
+			if defect != "" {
+				rc.Defects = []string{defect}
+			}
+			ts := startRef(t, rc)
+			cfg := refConfig(ts.URL)
+			cfg.Groups, cfg.Checks = run.groups, run.checks
+			rep := runAgainst(t, cfg, Options{})
+			if run.count > 0 {
+				assert.Len(t, rep.Checks, run.count)
+			}
+			for _, c := range rep.Checks {
+				switch {
+				case slices.Contains(want, c.ID):
+					assert.Equal(t, Fail, c.Verdict, "%s on %q: %s", c.ID, defect, c.Reason)
+				case defect != "" && run.skipOK:
+					assert.Contains(t, []Verdict{Pass, Skip}, c.Verdict, "%s on %q: %s", c.ID, defect, c.Reason)
+				default:
+					assert.Equal(t, Pass, c.Verdict, "%s on %q: %s", c.ID, defect, c.Reason)
+				}
+			}
+		})
+	}
 }
