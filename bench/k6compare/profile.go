@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authflow/authflow/bench/internal/serveproc"
 )
 
 // profileResult is the CPU profile of one k6 variant at -vus VUs, taken
@@ -108,24 +109,7 @@ func (h *harness) profileRun(v string) *profileResult {
 
 	api := "http://" + addr
 	client := &http.Client{Timeout: h.cfg.profile + 30*time.Second}
-	iterations := func() (float64, error) {
-		resp, err := client.Get(api + "/v1/metrics/iterations")
-		if err != nil {
-			return 0, err
-		}
-		defer resp.Body.Close()
-		var m struct {
-			Data struct {
-				Attributes struct {
-					Sample map[string]float64 `json:"sample"`
-				} `json:"attributes"`
-			} `json:"data"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-			return 0, err
-		}
-		return m.Data.Attributes.Sample["count"], nil
-	}
+	iterations := func() (float64, error) { return serveproc.K6Metric(client, addr, "iterations", "count") }
 	// Wait for the API and the first iterations, then warm up.
 	deadline := time.Now().Add(time.Minute)
 	for {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/authflow/authflow/bench/internal/serveproc"
 )
 
 // runSpec is one k6 process of a soak: a variant (ext or js) in a mode
@@ -146,10 +147,10 @@ func (h *harness) sampleUntil(r *runResult, pid int, addr string, done <-chan st
 		if n, _, ok := tailProgress(logFile); ok {
 			s.iters = n
 		}
-		if v, ok := apiMetric(api, addr, "checks", "rate"); ok {
+		if v, err := serveproc.K6Metric(api, addr, "checks", "rate"); err == nil {
 			r.checks = v
 		}
-		if v, ok := apiMetric(api, addr, "dropped_iterations", "count"); ok {
+		if v, err := serveproc.K6Metric(api, addr, "dropped_iterations", "count"); err == nil {
 			r.dropped = int64(v)
 		}
 		r.samples = append(r.samples, s)
@@ -214,30 +215,6 @@ func tailProgress(f *os.File) (complete, interrupted int64, ok bool) {
 	b := make([]byte, st.Size()-off)
 	n, _ := f.ReadAt(b, off)
 	return lastProgress(b[:n])
-}
-
-// apiMetric reads one value of a metric from k6's REST API.
-func apiMetric(c *http.Client, addr, metric, field string) (float64, bool) {
-	resp, err := c.Get("http://" + addr + "/v1/metrics/" + metric)
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, false
-	}
-	var m struct {
-		Data struct {
-			Attributes struct {
-				Sample map[string]float64 `json:"sample"`
-			} `json:"attributes"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		return 0, false
-	}
-	v, ok := m.Data.Attributes.Sample[field]
-	return v, ok
 }
 
 func fetchTo(url, path string) error {

@@ -1,7 +1,8 @@
 // Package serveproc holds what the benchmark commands (bench/k6compare,
-// bench/soak) do with processes: start and stop `authflow serve`, wait for
-// its background password hashing, and read a process's CPU time and
-// memory from /proc.
+// bench/soak, bench/usersload) do with the processes they drive: start and
+// stop `authflow serve` and wait for its background password hashing, read
+// a process's CPU time and memory from /proc, and read a metric from a k6
+// process's REST API.
 package serveproc
 
 import (
