@@ -312,7 +312,7 @@ func (c *Client) code(ctx context.Context, stepName string, q CodeQuery) (string
 	}
 	start := time.Now()
 	code, err := c.cfg.Codes.Code(ctx, q)
-	noteWait(ctx, WaitCodePoll, time.Since(start))
+	NoteWait(ctx, WaitCodePoll, time.Since(start))
 	if err != nil {
 		var se *SourceError
 		if errors.As(err, &se) {

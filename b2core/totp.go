@@ -177,7 +177,7 @@ func (c *Client) NextTOTPCode(ctx context.Context, secret string) (string, error
 		d := next.Sub(now) + 10*time.Millisecond
 		start := time.Now()
 		ok := Sleep(ctx, d)
-		noteWait(ctx, WaitTOTPStep, time.Since(start))
+		NoteWait(ctx, WaitTOTPStep, time.Since(start))
 		if !ok {
 			return "", ctx.Err()
 		}

@@ -38,13 +38,10 @@ func WaitObserverFrom(ctx context.Context) WaitObserver {
 	return o
 }
 
-// NoteWait reports a wait of d to the observer of ctx, if any (for a
-// caller that reads a code source itself).
-func NoteWait(ctx context.Context, reason string, d time.Duration) { noteWait(ctx, reason, d) }
-
-// noteWait reports a wait of d to the observer of ctx, if any.
-func noteWait(ctx context.Context, reason string, d time.Duration) {
-	if o, ok := ctx.Value(waitKey{}).(WaitObserver); ok && d > 0 {
+// NoteWait reports a wait of d to the observer of ctx, if any: the flows'
+// own waits, and a caller's that reads a code source itself.
+func NoteWait(ctx context.Context, reason string, d time.Duration) {
+	if o := WaitObserverFrom(ctx); o != nil && d > 0 {
 		o.Waited(reason, d)
 	}
 }
